@@ -1,0 +1,287 @@
+"""Capture formats: detection by suffix (and magic bytes), header reading, loading. Pure.
+
+Collection calls :func:`read_header` (headers only, no numpy); an item calls
+:func:`load_capture`, which resolves sample rate, units and channel names in this order: the file
+itself, a sidecar ``<capture file name>.json`` (``rail.npz.json``), the suite config.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_oscura.captures.csv_format import load_csv, read_csv_file_header
+from pytest_oscura.captures.model import Capture, CaptureHeader, ChannelHeader, RawChannel
+from pytest_oscura.captures.numpy_formats import (
+    load_npy,
+    load_npz,
+    read_npy_file_header,
+    read_npz_file_header,
+)
+from pytest_oscura.captures.wav_format import load_wav, read_wav_file_header
+from pytest_oscura.errors import CaptureError, ConfigError
+
+__all__ = [
+    "FORMATS",
+    "SIDECAR_KEYS",
+    "Capture",
+    "CaptureFormat",
+    "CaptureHeader",
+    "ChannelHeader",
+    "LoadSettings",
+    "RawChannel",
+    "Sidecar",
+    "format_for",
+    "load_capture",
+    "read_header",
+    "read_sidecar",
+]
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """Fallbacks from the suite config, used where neither the file nor a sidecar says.
+
+    ``full_scale`` scales integer PCM (``.wav``): the value, in ``units``, of digital full scale.
+    """
+
+    sample_rate_hz: float | None = None
+    units: str | None = None
+    full_scale: float | None = None
+
+
+@dataclass(frozen=True)
+class CaptureFormat:
+    """A capture format: ``read_header`` must not decode samples; ``load`` returns every channel."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    read_header: Callable[[Path], CaptureHeader]
+    load: Callable[[Path, LoadSettings], list[RawChannel]]
+    sniff: Callable[[bytes], bool] | None = None
+
+
+FORMATS: tuple[CaptureFormat, ...] = (
+    CaptureFormat("npy", (".npy",), read_npy_file_header, lambda p, s: load_npy(p)),
+    CaptureFormat("npz", (".npz",), read_npz_file_header, lambda p, s: load_npz(p)),
+    CaptureFormat("csv", (".csv",), read_csv_file_header, lambda p, s: load_csv(p)),
+    CaptureFormat("wav", (".wav",), read_wav_file_header, lambda p, s: load_wav(p, s.full_scale)),
+)
+_SNIFF_BYTES = 64
+
+
+def format_for(path: Path) -> CaptureFormat | None:
+    """The format of ``path`` by suffix; magic bytes decide where formats share a suffix."""
+    suffix = path.suffix.lower()
+    candidates = [f for f in FORMATS if suffix in f.suffixes]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except OSError:
+        return candidates[0]
+    for candidate in candidates:
+        if candidate.sniff is None or candidate.sniff(head):
+            return candidate
+    return candidates[0]
+
+
+SIDECAR_KEYS = {
+    "sample_rate_hz": "samples per second (number > 0)",
+    "units": "unit of the sample values (string)",
+    "channels": "channel names (list of strings, one per channel)",
+    "full_scale": "value of digital full scale for integer PCM (number > 0)",
+    "tags": "free-form metadata (object)",
+}
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """Per-capture metadata from ``<capture file name>.json``."""
+
+    sample_rate_hz: float | None = None
+    units: str | None = None
+    channels: tuple[str, ...] | None = None
+    full_scale: float | None = None
+    tags: dict[str, Any] | None = None
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def read_sidecar(path: Path) -> Sidecar | None:
+    """Read the sidecar of capture ``path``; ``None`` when there is none. Raises ConfigError."""
+    side = sidecar_path(path)
+    try:
+        text = side.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{side}: cannot read ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{side}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{side}: expected a JSON object")
+    for key in data:
+        if key not in SIDECAR_KEYS:
+            allowed = ", ".join(sorted(SIDECAR_KEYS))
+            raise ConfigError(f"{side}: unknown key {key!r}; allowed: {allowed}")
+    return Sidecar(
+        sample_rate_hz=_positive(data, "sample_rate_hz", side),
+        units=_string(data, "units", side),
+        channels=_names(data, side),
+        full_scale=_positive(data, "full_scale", side),
+        tags=_tags(data, side),
+    )
+
+
+def _positive(data: dict[str, Any], key: str, where: Path) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(f"{where}: {key} must be a number > 0, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: {key} must be finite, got {value!r}")
+    return float(value)
+
+
+def _string(data: dict[str, Any], key: str, where: Path) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _names(data: dict[str, Any], where: Path) -> tuple[str, ...] | None:
+    value = data.get("channels")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: channels must be a list of non-empty strings")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{where}: channels has duplicate names")
+    return tuple(value)
+
+
+def _tags(data: dict[str, Any], where: Path) -> dict[str, Any] | None:
+    value = data.get("tags")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: tags must be an object")
+    return value
+
+
+def _rename(
+    names: list[str], sidecar: Sidecar | None, display: str
+) -> list[str]:
+    if sidecar is None or sidecar.channels is None:
+        return names
+    if len(sidecar.channels) != len(names):
+        raise CaptureError(
+            f"{display}: sidecar names {len(sidecar.channels)} channels, file holds {len(names)}"
+        )
+    return list(sidecar.channels)
+
+
+def read_header(path: Path, display: str | None = None) -> CaptureHeader:
+    """Channel names of ``path`` from its header (and sidecar). Raises CaptureError/ConfigError."""
+    display = display or str(path)
+    capture_format = format_for(path)
+    if capture_format is None:
+        raise CaptureError(f"{display}: unknown capture format {path.suffix!r}")
+    try:
+        header = capture_format.read_header(path)
+    except (ValueError, OSError, EOFError) as exc:
+        raise CaptureError(f"{display}: {_reason(exc)}") from None
+    if not header.channels:
+        raise CaptureError(f"{display}: no channels")
+    names = _rename([c.name for c in header.channels], read_sidecar(path), display)
+    return CaptureHeader(
+        tuple(ChannelHeader(n, c.kind) for n, c in zip(names, header.channels, strict=True))
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    if isinstance(exc, EOFError):
+        return "truncated file"
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text
+
+
+def load_capture(
+    path: Path, settings: LoadSettings | None = None, display: str | None = None
+) -> list[Capture]:
+    """Load every channel of ``path`` as validated float64 :class:`Capture` objects.
+
+    Raises:
+        CaptureError: the file cannot be read, holds no or non-finite samples, or its sample
+            rate is not declared anywhere (the message says where to declare it).
+    """
+    import numpy as np
+
+    display = display or str(path)
+    settings = settings or LoadSettings()
+    capture_format = format_for(path)
+    if capture_format is None:
+        raise CaptureError(f"{display}: unknown capture format {path.suffix!r}")
+    sidecar = read_sidecar(path)
+    if sidecar is not None and sidecar.full_scale is not None:
+        settings = LoadSettings(settings.sample_rate_hz, settings.units, sidecar.full_scale)
+    try:
+        raw_channels = capture_format.load(path, settings)
+    except (ValueError, OSError, EOFError, MemoryError) as exc:
+        raise CaptureError(f"{display}: {_reason(exc)}") from None
+    if not raw_channels:
+        raise CaptureError(f"{display}: no channels")
+    names = _rename([c.name for c in raw_channels], sidecar, display)
+    captures = []
+    for name, raw in zip(names, raw_channels, strict=True):
+        where = f"{display} channel {name}"
+        sample_rate_hz = (
+            raw.sample_rate_hz
+            or (sidecar.sample_rate_hz if sidecar else None)
+            or settings.sample_rate_hz
+        )
+        if sample_rate_hz is None:
+            raise CaptureError(
+                f"{display}: sample rate unknown; declare sample_rate_hz in "
+                f"{sidecar_path(path).name} or in oscura.toml ([defaults] or a [[rules]] entry)"
+            )
+        if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
+            raise CaptureError(f"{display}: invalid sample rate {sample_rate_hz!r} Hz")
+        samples = np.asarray(raw.samples)
+        if samples.dtype.kind not in "fiub":
+            raise CaptureError(f"{where}: dtype {samples.dtype} is not a real numeric type")
+        samples = samples.astype(np.float64, copy=False)
+        if samples.size == 0:
+            raise CaptureError(f"{where}: no samples (zero-length capture)")
+        finite = np.isfinite(samples)
+        if not finite.all():
+            bad = int(samples.size - np.count_nonzero(finite))
+            raise CaptureError(f"{where}: {bad} of {samples.size} samples are NaN or infinite")
+        units = raw.units or (sidecar.units if sidecar else None) or settings.units or "V"
+        captures.append(
+            Capture(
+                samples=samples,
+                sample_rate_hz=float(sample_rate_hz),
+                channel=name,
+                units=units,
+                kind=raw.kind,
+                metadata=dict(raw.metadata),
+            )
+        )
+    return captures

@@ -1,0 +1,65 @@
+"""The in-memory form of a capture, shared by every loader. Pure: no pytest import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class ChannelHeader:
+    """What collection needs to know of one channel, read from the file header only.
+
+    ``kind`` is ``"analog"`` or ``"logic"``.
+    """
+
+    name: str
+    kind: str = "analog"
+
+
+@dataclass(frozen=True)
+class CaptureHeader:
+    """Channels of a capture file (or segments), as read from its header."""
+
+    channels: tuple[ChannelHeader, ...]
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One channel of a capture, ready to be measured.
+
+    Attributes:
+        samples: 1-D float64 array in ``units`` (or 2-D segments × samples for segmented captures).
+        sample_rate_hz: samples per second, > 0.
+        channel: channel name as shown in the node id.
+        units: unit of the sample values, for example ``"V"``.
+        kind: ``"analog"`` or ``"logic"``.
+        metadata: plain, JSON-able extra facts from the file (instrument, t0, ...).
+    """
+
+    samples: npt.NDArray[np.float64]
+    sample_rate_hz: float
+    channel: str
+    units: str = "V"
+    kind: str = "analog"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RawChannel:
+    """A channel as a loader returns it, before suite config and sidecar are applied.
+
+    ``sample_rate_hz`` and ``units`` are ``None`` where the format does not carry them.
+    """
+
+    name: str
+    samples: npt.NDArray[Any]
+    sample_rate_hz: float | None = None
+    units: str | None = None
+    kind: str = "analog"
+    metadata: Mapping[str, Any] = field(default_factory=dict)

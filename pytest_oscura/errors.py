@@ -1,0 +1,23 @@
+"""Exceptions of pytest-oscura. Pure: no pytest import.
+
+Every message is one line that names the file (or option) and the problem, because it is
+shown to the user as is, without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class OscuraError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(OscuraError):
+    """A suite config (``oscura.toml``), sidecar or option has an unknown key or a bad value."""
+
+
+class CaptureError(OscuraError):
+    """A capture file cannot be read or holds data that cannot be measured."""
+
+
+class BaselineError(OscuraError):
+    """The baseline file cannot be read or has an unexpected structure."""

@@ -1,0 +1,94 @@
+"""Waveform measurements: a registry of pure functions and the ``measure`` entry point. Pure.
+
+>>> import numpy as np
+>>> measure(np.array([1.0, -1.0, 1.0, -1.0]), sample_rate_hz=1e3, names=["rms", "vpp"])
+{'rms': 1.0, 'vpp': 2.0}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_oscura.measurements import basic as _basic  # noqa: F401  (registers measurements)
+from pytest_oscura.measurements.registry import REGISTRY, Measurement, NotApplicable, register
+from pytest_oscura.measurements.signal import Signal
+
+__all__ = [
+    "DEFAULT_MEASUREMENTS",
+    "REGISTRY",
+    "Measurement",
+    "MeasurementResult",
+    "NotApplicable",
+    "Signal",
+    "measure",
+    "measure_detailed",
+    "register",
+    "unknown_measurements",
+]
+
+DEFAULT_MEASUREMENTS: tuple[str, ...] = ("mean", "rms", "ac_rms", "min", "max", "vpp")
+
+
+@dataclass(frozen=True)
+class MeasurementResult:
+    """Values (plain floats, ``None`` where not applicable) and the reasons for each ``None``."""
+
+    values: Mapping[str, float | None]
+    not_applicable: Mapping[str, str] = field(default_factory=dict)
+
+
+def unknown_measurements(names: Iterable[str]) -> list[str]:
+    return [name for name in names if name not in REGISTRY]
+
+
+def measure_detailed(
+    samples: Any,
+    sample_rate_hz: float,
+    names: Iterable[str] | None = None,
+    xp: Any = None,
+) -> MeasurementResult:
+    """Compute measurements ``names`` (default :data:`DEFAULT_MEASUREMENTS`) of one channel.
+
+    Args:
+        samples: 1-D array of sample values in the capture's units.
+        sample_rate_hz: samples per second.
+        names: measurement names from :data:`REGISTRY`.
+        xp: array namespace (``numpy`` by default; ``cupy`` runs the same code on a GPU).
+
+    Raises:
+        KeyError: a name is not a registered measurement.
+    """
+    selected = tuple(DEFAULT_MEASUREMENTS if names is None else names)
+    unknown = unknown_measurements(selected)
+    if unknown:
+        raise KeyError(f"unknown measurement(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}")
+    signal = Signal(samples, sample_rate_hz, xp)
+    values: dict[str, float | None] = {}
+    reasons: dict[str, str] = {}
+    for name in selected:
+        try:
+            value = float(REGISTRY[name].function(signal))
+        except NotApplicable as exc:
+            values[name], reasons[name] = None, str(exc) or "not applicable"
+            continue
+        if math.isfinite(value):
+            values[name] = value
+        else:
+            values[name], reasons[name] = None, "result is not a finite number"
+    return MeasurementResult(values, reasons)
+
+
+def measure(
+    samples: Any,
+    sample_rate_hz: float,
+    names: Iterable[str] | None = None,
+    xp: Any = None,
+) -> dict[str, float | None]:
+    """Measurements of one channel as plain floats; ``None`` where a measurement does not apply.
+
+    See :func:`measure_detailed` for the arguments and for the not-applicable reasons.
+    """
+    return dict(measure_detailed(samples, sample_rate_hz, names, xp).values)

@@ -1,0 +1,74 @@
+"""Plain-data records that travel from items (and xdist workers) to the controller. Pure.
+
+Only ``str``/``float``/``int``/``bool``/``None``, lists and dicts: execnet cannot serialise numpy
+scalars (PITFALLS 1), and the same dicts are written to the JSON report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+OUTCOMES = ("passed", "failed", "error", "skipped")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failing check of one measurement.
+
+    ``kind`` is ``tolerance`` (outside baseline ± tolerance), ``limit`` (outside a spec limit),
+    ``applicability`` (applicable on one side only) or ``missing`` (no baseline value).
+    """
+
+    measurement: str
+    value: float | None
+    baseline: float | None
+    kind: str
+    allowed: str = ""  # the tolerance or limit as text, for example "±0.01 V" or "≤ 3.4 V"
+    unit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Failure:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class CaptureRecord:
+    """What one item reports about its capture channel.
+
+    Attributes:
+        key: baseline key, ``<path relative to the captures root>::<channel>`` (posix).
+        root: the captures root the capture was found under, as given on the command line.
+        group: capture group from ``oscura.toml`` (default: the root's folder name).
+        outcome: one of :data:`OUTCOMES`, filled in on the controller from the test reports.
+        measurements: name → value (``None`` where not applicable).
+        not_applicable: name → short reason, for each ``None`` in ``measurements``.
+        units: the unit of the samples, for example ``"V"``.
+        error: one-line load or config error, or ``None``.
+    """
+
+    key: str
+    root: str
+    group: str
+    channel: str
+    units: str = "V"
+    measurements: dict[str, float | None] = field(default_factory=dict)
+    not_applicable: dict[str, str] = field(default_factory=dict)
+    failures: tuple[Failure, ...] = ()
+    error: str | None = None
+    nodeid: str = ""
+    outcome: str = "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["failures"] = [f.to_dict() for f in self.failures]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaptureRecord:
+        values = dict(data)
+        values["failures"] = tuple(Failure.from_dict(f) for f in values.get("failures", ()))
+        return cls(**values)
