@@ -183,9 +183,7 @@ def _tags(data: dict[str, Any], where: Path) -> dict[str, Any] | None:
     return value
 
 
-def _rename(
-    names: list[str], sidecar: Sidecar | None, display: str
-) -> list[str]:
+def _rename(names: list[str], sidecar: Sidecar | None, display: str) -> list[str]:
     if sidecar is None or sidecar.channels is None:
         return names
     if len(sidecar.channels) != len(names):

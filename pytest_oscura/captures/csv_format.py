@@ -113,7 +113,9 @@ def _layout(
     names = names[:width]
     unit_list: list[str | None] = list(units or [])[:width]
     unit_list += [None] * (width - len(unit_list))
-    time_column = 0 if header is not None and width > 1 and _is_time(names[0], unit_list[0]) else None
+    time_column = (
+        0 if header is not None and width > 1 and _is_time(names[0], unit_list[0]) else None
+    )
     value_columns = tuple(i for i in range(width) if i != time_column)
     seen: set[str] = set()
     for i in value_columns:
@@ -172,7 +174,9 @@ def load_csv(path: Path) -> list[RawChannel]:
         sample_rate_hz = _rate_from_time(data[:, 0])
         data = data[:, 1:]
     return [
-        RawChannel(name=name, samples=data[:, i], sample_rate_hz=sample_rate_hz, units=_unit_symbol(u))
+        RawChannel(
+            name=name, samples=data[:, i], sample_rate_hz=sample_rate_hz, units=_unit_symbol(u)
+        )
         for i, (name, u) in enumerate(zip(layout.names, layout.units, strict=True))
     ]
 

@@ -18,11 +18,13 @@ from pytest_oscura.measurements.signal import Signal
 
 __all__ = [
     "DEFAULT_MEASUREMENTS",
+    "PROFILES",
     "REGISTRY",
     "Measurement",
     "MeasurementResult",
     "NotApplicable",
     "Signal",
+    "expand_names",
     "measure",
     "measure_detailed",
     "register",
@@ -30,6 +32,32 @@ __all__ = [
 ]
 
 DEFAULT_MEASUREMENTS: tuple[str, ...] = ("mean", "rms", "ac_rms", "min", "max", "vpp")
+
+# Named measurement sets a suite can select in oscura.toml instead of listing names.
+PROFILES: dict[str, tuple[str, ...]] = {
+    "basic": DEFAULT_MEASUREMENTS,
+    "all": DEFAULT_MEASUREMENTS,
+}
+
+
+def expand_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Replace profile names by their measurements, keep order, drop repeats.
+
+    Raises:
+        KeyError: a name is neither a measurement nor a profile (the message lists both).
+    """
+    expanded: list[str] = []
+    for name in names:
+        members = PROFILES.get(name, (name,))
+        for member in members:
+            if member not in REGISTRY:
+                raise KeyError(
+                    f"unknown measurement or profile {member!r}; measurements: "
+                    f"{', '.join(sorted(REGISTRY))}; profiles: {', '.join(sorted(PROFILES))}"
+                )
+            if member not in expanded:
+                expanded.append(member)
+    return tuple(expanded)
 
 
 @dataclass(frozen=True)
@@ -64,7 +92,9 @@ def measure_detailed(
     selected = tuple(DEFAULT_MEASUREMENTS if names is None else names)
     unknown = unknown_measurements(selected)
     if unknown:
-        raise KeyError(f"unknown measurement(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}")
+        raise KeyError(
+            f"unknown measurement(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}"
+        )
     signal = Signal(samples, sample_rate_hz, xp)
     values: dict[str, float | None] = {}
     reasons: dict[str, str] = {}

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 SIGNAL_UNIT = "{units}"
 
 
-class NotApplicable(Exception):  # noqa: N818  (a verdict, not an error)
+class NotApplicable(Exception):
     """The measurement does not apply to this signal; ``str(exc)`` is the short reason."""
 
 
