@@ -182,7 +182,7 @@ def load_csv(path: Path) -> list[RawChannel]:
 
 
 def _rate_from_time(time_s: object) -> float | None:
-    """Sample rate in Hz from a time column: (n − 1) / (t_last − t_first), checked for uniformity."""
+    """Sample rate in Hz from a time column: (n − 1) / (t_last − t_first), checked uniform."""
     import numpy as np
 
     t = np.asarray(time_s, dtype=np.float64)

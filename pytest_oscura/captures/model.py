@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 class ChannelHeader:
     """What collection needs to know of one channel, read from the file header only.
 
-    ``kind`` is ``"analog"`` or ``"logic"``.
+    ``kind`` is ``"analog"`` or ``"logic"``. ``segments`` is the number of segments of a
+    segmented acquisition (LeCroy sequence, Tektronix FastFrame), 0 for a plain record; each
+    segment becomes its own test item.
     """
 
     name: str
     kind: str = "analog"
+    segments: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Capture:
 @dataclass(frozen=True)
 class RawChannel:
     """A channel as a loader returns it, before suite config and sidecar are applied.
+
+    ``samples`` is 1-D, or 2-D (segments × samples) for a segmented acquisition.
 
     ``sample_rate_hz`` and ``units`` are ``None`` where the format does not carry them.
     """
