@@ -111,7 +111,7 @@ def _layout(
     if len(names) < width:
         names = names + [f"CH{i + 1}" for i in range(len(names), width)]
     names = names[:width]
-    unit_list: list[str | None] = list(units or [])[:width]
+    unit_list: list[str | None] = [u for u in (units or [])[:width]]
     unit_list += [None] * (width - len(unit_list))
     time_column = (
         0 if header is not None and width > 1 and _is_time(names[0], unit_list[0]) else None

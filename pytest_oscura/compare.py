@@ -1,0 +1,106 @@
+"""Verdicts: measurements against baseline ± tolerance and spec limits; failure text. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pytest_oscura.config import CaptureConfig
+from pytest_oscura.records import Failure
+
+
+def compare(
+    values: Mapping[str, float | None],
+    not_applicable: Mapping[str, str],
+    baseline: Mapping[str, float | None] | None,
+    config: CaptureConfig,
+    unit_of: Mapping[str, str],
+) -> list[Failure]:
+    """Every failing check of one capture channel, in measurement order.
+
+    Args:
+        values: measured values, ``None`` where not applicable.
+        not_applicable: reason for each ``None``.
+        baseline: the baseline entry's values, or ``None`` to skip the baseline comparison
+            (a baseline update run, where only spec limits apply).
+        config: tolerances and limits for this capture.
+        unit_of: each measurement's unit for this capture (``"V"``, ``"s"``, ...).
+
+    A value passes its baseline when |value − baseline| ≤ abs + rel·|baseline|. Not applicable on
+    both sides passes; applicable on one side only fails (``applicability``). A measurement
+    the baseline does not have fails (``missing``).
+    """
+    failures: list[Failure] = []
+    for name, value in values.items():
+        unit = unit_of.get(name, "")
+        limit = config.limits.get(name)
+        if limit is not None:
+            if value is None:
+                reason = not_applicable.get(name, "not applicable")
+                failures.append(Failure(name, None, None, "limit", f"limit, but {reason}", unit))
+            elif limit.min is not None and value < limit.min:
+                failures.append(Failure(name, value, None, "limit", f"≥ {limit.min:.6g}", unit))
+            elif limit.max is not None and value > limit.max:
+                failures.append(Failure(name, value, None, "limit", f"≤ {limit.max:.6g}", unit))
+        if baseline is None:
+            continue
+        tolerance = config.tolerance_for(name)
+        if name not in baseline:
+            failures.append(Failure(name, value, None, "missing", "not in baseline", unit))
+            continue
+        expected = baseline[name]
+        if value is None and expected is None:
+            continue
+        if value is None or expected is None:
+            why = (
+                f"now n/a: {not_applicable.get(name, 'not applicable')}"
+                if value is None
+                else "n/a in baseline"
+            )
+            failures.append(Failure(name, value, expected, "applicability", why, unit))
+            continue
+        if not tolerance.allows(value, expected):
+            failures.append(
+                Failure(name, value, expected, "tolerance", tolerance.describe(unit), unit)
+            )
+    return failures
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.6g}"
+
+
+def _delta(value: float | None, baseline: float | None) -> tuple[str, str]:
+    if value is None or baseline is None:
+        return "", ""
+    delta = value - baseline
+    percent = f"{delta / abs(baseline) * 100:+.3g} %" if baseline else ""
+    return f"{delta:+.4g}", percent
+
+
+def format_failures(key: str, failures: Sequence[Failure], total: int, accept_hint: str) -> str:
+    """The failure text of one item: a one-line title, a table, and how to accept new values."""
+    header = ("measurement", "value", "baseline", "Δ", "Δ%", "allowed", "unit")
+    rows = [header]
+    for failure in failures:
+        delta, percent = _delta(failure.value, failure.baseline)
+        rows.append(
+            (
+                failure.measurement,
+                _number(failure.value),
+                _number(failure.baseline) if failure.kind != "limit" else "",
+                delta,
+                percent,
+                failure.allowed,
+                failure.unit,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    failing = len({f.measurement for f in failures})
+    lines = [f"{key}: {failing} of {total} measurements out of bounds"]
+    for row in rows:
+        lines.append(
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        )
+    if any(f.kind in ("tolerance", "applicability", "missing") for f in failures):
+        lines.append(accept_hint)
+    return "\n".join(lines)

@@ -1,0 +1,139 @@
+"""Command-line options, their ini twins, and the frozen :class:`Settings` read from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("oscura", "signal regression testing (pytest-oscura)")
+    group.addoption(
+        "--oscura-captures",
+        action="append",
+        dest="oscura_captures",
+        default=[],
+        metavar="DIR",
+        help="Collect every capture file below DIR as test items (repeatable)",
+    )
+    group.addoption(
+        "--oscura-baseline",
+        dest="oscura_baseline",
+        default=None,
+        metavar="PATH",
+        help="Baseline file. Default: oscura-baseline.json at the captures root",
+    )
+    group.addoption(
+        "--oscura-update-baseline",
+        action="store_true",
+        dest="oscura_update_baseline",
+        default=False,
+        help="Record every collected capture's measurements in the baseline file",
+    )
+    group.addoption(
+        "--oscura-report",
+        dest="oscura_report",
+        default=None,
+        metavar="PATH",
+        help="Write a JSON report of every capture's measurements and verdicts to PATH",
+    )
+    parser.addini(
+        "oscura_captures",
+        type="paths",
+        default=[],
+        help="Captures folders, relative to the ini file (like --oscura-captures)",
+    )
+    parser.addini("oscura_baseline", type="string", default="", help="Like --oscura-baseline")
+    parser.addini("oscura_report", type="string", default="", help="Like --oscura-report")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved options: command line first, then ini, then defaults. Plain values only.
+
+    ``captures`` holds (absolute path, text as written) pairs in the order given.
+    """
+
+    captures: tuple[tuple[Path, str], ...]
+    baseline: Path | None
+    update_baseline: bool
+    report: Path | None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        invocation_dir = config.invocation_params.dir
+        given: list[str] = config.getoption("oscura_captures") or []
+        if given:
+            captures = tuple(((invocation_dir / text).resolve(), text) for text in given)
+        else:
+            ini_paths: list[Path] = config.getini("oscura_captures")
+            root = config.rootpath
+            captures = tuple((p.resolve(), _relative(p, root)) for p in ini_paths)
+        baseline_text = config.getoption("oscura_baseline") or config.getini("oscura_baseline")
+        report_text = config.getoption("oscura_report") or config.getini("oscura_report")
+        return cls(
+            captures=captures,
+            baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
+            update_baseline=bool(config.getoption("oscura_update_baseline")),
+            report=(invocation_dir / report_text).resolve() if report_text else None,
+        )
+
+    def validate(self) -> None:
+        """Raise ``pytest.UsageError`` with the fix for a bad combination of options."""
+        for path, text in self.captures:
+            if not path.is_dir():
+                raise pytest.UsageError(f"--oscura-captures {text}: no such directory")
+        if self.baseline is not None and len(self.captures) > 1:
+            raise pytest.UsageError(
+                "--oscura-baseline names one file, but several --oscura-captures folders are "
+                "given; leave it out so each folder uses its own oscura-baseline.json"
+            )
+        if self.baseline is not None and self.baseline.is_dir():
+            raise pytest.UsageError(f"--oscura-baseline {self.baseline}: is a directory")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def selects_whole_suite(config: pytest.Config, roots: list[Path]) -> bool:
+    """Whether no option or argument narrowed the run to part of the captures.
+
+    Only such a run may drop baseline entries of captures it did not see.
+    """
+    narrowing = ("keyword", "markexpr", "lf", "deselect", "stepwise", "last_failed_no_failures")
+    for name in narrowing:
+        value = config.getoption(name, None)
+        if value and name != "last_failed_no_failures":
+            return False
+    invocation_dir = config.invocation_params.dir
+    for arg in config.args:
+        path_text, sep, _ = arg.partition("::")
+        if sep:
+            return False
+        path = (invocation_dir / path_text).resolve()
+        if any(root != path and root in path.parents for root in roots):
+            return False
+    return True
+
+
+def add_roots_to_args(config: pytest.Config, roots: list[Path]) -> None:
+    """Make pytest collect the captures roots.
+
+    Without path arguments (pytest falls back to ``testpaths`` or the current folder), the run
+    collects the captures roots only: ``pytest --oscura-captures dir/`` checks captures. With
+    path arguments, each root not already below one of them is added to them.
+    """
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(root) for root in roots]
+        return
+    invocation_dir = config.invocation_params.dir
+    given = [(invocation_dir / arg.partition("::")[0]).resolve() for arg in config.args]
+    for root in roots:
+        if not any(path == root or path in root.parents for path in given):
+            config.args.append(str(root))

@@ -1,0 +1,179 @@
+"""The controller's side of a run: gather every item's record, then finish the run. Pure.
+
+Runs in the xdist controller or in a run without xdist, never in a worker. Records arrive
+inside test reports (``user_properties``), which reach the controller even when a worker dies
+later (PITFALLS 2), so they are the one channel results travel through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pytest_oscura._version import __version__
+from pytest_oscura.baseline import BaselineEntry, build, diff, render, write_atomically
+from pytest_oscura.errors import OscuraError
+from pytest_oscura.records import CaptureRecord
+from pytest_oscura.report import build_report, outcome_counts, write_report
+from pytest_oscura.roots import CaptureRoot
+
+RECORD_PROPERTY = "oscura_record"
+
+
+@dataclass
+class Controller:
+    roots: list[CaptureRoot]
+    update_baseline: bool
+    report_path: Path | None
+    rootdir: Path
+    records: dict[str, CaptureRecord] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)
+    crashed_workers: list[str] = field(default_factory=list)
+    expected_nodeids: set[str] | None = None
+    deselected: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def saw_every_item(self) -> bool:
+        """Whether every collected item (after deselection) reported an outcome."""
+        return self.expected_nodeids is not None and self.expected_nodeids <= set(self.outcomes)
+
+    def on_report(
+        self, nodeid: str, when: str, outcome: str, user_properties: Sequence[tuple[str, object]]
+    ) -> None:
+        """Take one test report (setup, call or teardown) of an item."""
+        for name, value in user_properties:
+            if name == RECORD_PROPERTY and isinstance(value, str):
+                self.records[nodeid] = CaptureRecord.from_dict(json.loads(value))
+        previous = self.outcomes.get(nodeid)
+        if outcome == "skipped":
+            self.outcomes[nodeid] = "skipped"
+        elif when == "setup" and outcome == "failed":
+            self.outcomes[nodeid] = "error"
+        elif when == "call":
+            self.outcomes[nodeid] = outcome
+        elif when == "teardown" and outcome == "failed" and previous in (None, "passed"):
+            self.outcomes[nodeid] = "error"
+
+    def final_records(self) -> list[CaptureRecord]:
+        from dataclasses import replace
+
+        return [
+            replace(record, outcome=self.outcomes.get(nodeid, "error"))
+            for nodeid, record in sorted(self.records.items())
+        ]
+
+    def finish(self, *, interrupted: bool, whole_suite: bool) -> None:
+        """Write the baseline (update runs) and the JSON report; fill :attr:`lines`."""
+        records = self.final_records()
+        for root in self.roots:
+            self._finish_root(root, records, interrupted=interrupted, whole_suite=whole_suite)
+        if self.crashed_workers:
+            self.lines.append(
+                f"oscura: {len(self.crashed_workers)} xdist worker(s) crashed "
+                f"({', '.join(self.crashed_workers)}); the summary covers the results that arrived"
+            )
+        if self.report_path is not None:
+            summary = {"counts": outcome_counts(records)}
+            report = build_report(
+                records, self.rootdir, {r.display: r.path for r in self.roots}, summary
+            )
+            write_report(self.report_path, report)
+            self.lines.append(f"oscura: JSON report written to {self.report_path}")
+
+    def _finish_root(
+        self,
+        root: CaptureRoot,
+        records: Iterable[CaptureRecord],
+        *,
+        interrupted: bool,
+        whole_suite: bool,
+    ) -> None:
+        mine = {r.key: r for r in records if r.root == root.display}
+        try:
+            old = root.baseline()
+        except OscuraError as exc:
+            if not self.update_baseline:
+                self.lines.append(f"oscura: {exc}")
+                return
+            self.lines.append(f"oscura: replacing unreadable baseline: {exc}")
+            old = None
+        old_entries = dict(old.captures) if old is not None else {}
+        stale = sorted(k for k in old_entries if k not in mine and _is_stale(root, k))
+        if not self.update_baseline:
+            self._report_stale(root, stale, removable=False)
+            return
+        if interrupted or self.crashed_workers:
+            why = "the run was interrupted" if interrupted else "an xdist worker crashed"
+            self.lines.append(
+                f"oscura: baseline {root.baseline_path} NOT written: {why}, results are incomplete"
+            )
+            return
+        new_entries = dict(old_entries)
+        for key, record in mine.items():
+            if record.error is None and record.outcome in ("passed", "failed"):
+                new_entries[key] = BaselineEntry(
+                    dict(record.measurements), record.group, record.units
+                )
+        if whole_suite:
+            for key in stale:
+                del new_entries[key]
+        else:
+            self._report_stale(root, stale, removable=True)
+        errors = sorted(k for k, r in mine.items() if r.error is not None)
+        changes = diff(old_entries, new_entries)
+        if changes.any or old is None:
+            baseline = build(dict(sorted(new_entries.items())), _groups(new_entries), __version__)
+            write_atomically(root.baseline_path, render(baseline))
+            verb = "written"
+        else:
+            verb = "unchanged"
+        self.lines.append(
+            f"oscura: baseline {root.baseline_path} {verb}: {len(changes.added)} added, "
+            f"{len(changes.changed)} changed, {len(changes.removed)} removed"
+        )
+        if errors:
+            self.lines.append(
+                f"oscura: {len(errors)} capture(s) failed to load and kept their old entry: "
+                + ", ".join(errors[:5])
+                + (" ..." if len(errors) > 5 else "")
+            )
+
+    def _report_stale(self, root: CaptureRoot, stale: list[str], *, removable: bool) -> None:
+        if not stale:
+            return
+        shown = ", ".join(stale[:5]) + (" ..." if len(stale) > 5 else "")
+        how = (
+            "kept, since this update run did not cover the whole suite"
+            if removable
+            else "an update run over the whole suite removes them"
+        )
+        self.lines.append(
+            f"oscura: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} of "
+            f"{root.baseline_path.name} in {root.display} have no capture any more ({how}): {shown}"
+        )
+
+
+def _groups(entries: dict[str, BaselineEntry]) -> dict[str, object]:
+    """Per-group population statistics for drift checks (filled by the aggregation module)."""
+    return {}
+
+
+def _is_stale(root: CaptureRoot, key: str) -> bool:
+    """Whether a baseline key names a capture file or channel that no longer exists."""
+    from pytest_oscura.captures import format_for, read_header
+
+    relative, _, channel = key.rpartition("::")
+    path = root.path / relative
+    if not path.is_file() or format_for(path) is None:
+        return True
+    try:
+        header = read_header(path)
+    except OscuraError:
+        return False  # unreadable now: not proof that the channel is gone
+    names = set()
+    for ch in header.channels:
+        names.add(ch.name)
+        names.update(f"{ch.name}#{i}" for i in range(1, ch.segments + 1))
+    return channel not in names
