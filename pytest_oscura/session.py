@@ -67,13 +67,13 @@ class Controller:
     def finish(self, *, interrupted: bool, whole_suite: bool) -> None:
         """Write the baseline (update runs) and the JSON report; fill :attr:`lines`."""
         records = self.final_records()
-        for root in self.roots:
-            self._finish_root(root, records, interrupted=interrupted, whole_suite=whole_suite)
         if self.crashed_workers:
             self.lines.append(
                 f"oscura: {len(self.crashed_workers)} xdist worker(s) crashed "
                 f"({', '.join(self.crashed_workers)}); the summary covers the results that arrived"
             )
+        for root in self.roots:
+            self._finish_root(root, records, interrupted=interrupted, whole_suite=whole_suite)
         if self.report_path is not None:
             summary = {"counts": outcome_counts(records)}
             report = build_report(
@@ -119,8 +119,6 @@ class Controller:
         if whole_suite:
             for key in stale:
                 del new_entries[key]
-        else:
-            self._report_stale(root, stale, removable=True)
         errors = sorted(k for k, r in mine.items() if r.error is not None)
         changes = diff(old_entries, new_entries)
         if changes.any or old is None:
@@ -133,6 +131,8 @@ class Controller:
             f"oscura: baseline {root.baseline_path} {verb}: {len(changes.added)} added, "
             f"{len(changes.changed)} changed, {len(changes.removed)} removed"
         )
+        if not whole_suite:
+            self._report_stale(root, stale, removable=True)
         if errors:
             self.lines.append(
                 f"oscura: {len(errors)} capture(s) failed to load and kept their old entry: "
@@ -149,9 +149,11 @@ class Controller:
             if removable
             else "an update run over the whole suite removes them"
         )
+        entries = "entry" if len(stale) == 1 else "entries"
+        verb = "has" if len(stale) == 1 else "have"
         self.lines.append(
-            f"oscura: {len(stale)} baseline entr{'y' if len(stale) == 1 else 'ies'} of "
-            f"{root.baseline_path.name} in {root.display} have no capture any more ({how}): {shown}"
+            f"oscura: {len(stale)} baseline {entries} of {root.baseline_path.name} in "
+            f"{root.display} {verb} no capture any more ({how}): {shown}"
         )
 
 
