@@ -30,7 +30,7 @@ def run(*command: str | Path) -> int:
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (dev.py must explain, not crash, on old Pythons)
         sys.exit(f"pytest-oscura needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((HERE / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.is_file() and STAMP.read_text() == wanted:

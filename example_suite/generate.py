@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 HERE = Path(__file__).resolve().parent
-SOURCE_DATE_EPOCH = "1795737600"  # 2026-11-28, the suite's recording date
+SOURCE_DATE_EPOCH = "1795824000"  # 2026-11-28, the suite's recording date
 
 CONFIG = """\
 # Suite config of the example regression suite: what is measured, how much it may move.

@@ -36,11 +36,17 @@ def compare(
         if limit is not None:
             if value is None:
                 reason = not_applicable.get(name, "not applicable")
-                failures.append(Failure(name, None, None, "limit", f"spec limit, but {reason}", unit))
+                failures.append(
+                    Failure(name, None, None, "limit", f"spec limit, but {reason}", unit)
+                )
             elif limit.min is not None and value < limit.min:
-                failures.append(Failure(name, value, None, "limit", f"spec ≥ {limit.min:.6g}", unit))
+                failures.append(
+                    Failure(name, value, None, "limit", f"spec ≥ {limit.min:.6g}", unit)
+                )
             elif limit.max is not None and value > limit.max:
-                failures.append(Failure(name, value, None, "limit", f"spec ≤ {limit.max:.6g}", unit))
+                failures.append(
+                    Failure(name, value, None, "limit", f"spec ≤ {limit.max:.6g}", unit)
+                )
         if baseline is None:
             continue
         tolerance = config.tolerance_for(name)

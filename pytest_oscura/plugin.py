@@ -109,7 +109,9 @@ class ControllerHooks:
             and selects_whole_suite(session.config, [root.path for root in controller.roots])
         )
         controller.finish(
-            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED, whole_suite=whole_suite
+            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+            whole_suite=whole_suite,
+            norecurse_patterns=session.config.getini("norecursedirs"),
         )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

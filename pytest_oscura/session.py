@@ -64,9 +64,17 @@ class Controller:
             for nodeid, record in sorted(self.records.items())
         ]
 
-    def finish(self, *, interrupted: bool, whole_suite: bool) -> None:
+    def finish(
+        self, *, interrupted: bool, whole_suite: bool, norecurse_patterns: Sequence[str] = ()
+    ) -> None:
         """Write the baseline (update runs) and the JSON report; fill :attr:`lines`."""
         records = self.final_records()
+        for root in self.roots:
+            for folder, count in skipped_capture_folders(root.path, norecurse_patterns).items():
+                self.lines.append(
+                    f"oscura: {count} capture file(s) in {folder} were not collected: pytest's "
+                    f"norecursedirs skips '{folder.name}' (override norecursedirs in your ini)"
+                )
         if self.crashed_workers:
             self.lines.append(
                 f"oscura: {len(self.crashed_workers)} xdist worker(s) crashed "
@@ -160,6 +168,33 @@ class Controller:
 def _groups(entries: dict[str, BaselineEntry]) -> dict[str, object]:
     """Per-group population statistics for drift checks (filled by the aggregation module)."""
     return {}
+
+
+def skipped_capture_folders(root: Path, norecurse_patterns: Sequence[str]) -> dict[Path, int]:
+    """Folders below ``root`` that pytest's ``norecursedirs`` skips, with their capture count.
+
+    pytest never enters them, so their captures are silently not checked; the controller says so.
+    """
+    import fnmatch
+    import os
+
+    from pytest_oscura.captures import format_for
+
+    skipped: dict[Path, int] = {}
+    for folder, dirs, _ in os.walk(root):
+        for name in list(dirs):
+            if any(fnmatch.fnmatch(name, pattern) for pattern in norecurse_patterns):
+                dirs.remove(name)
+                top = Path(folder) / name
+                count = sum(
+                    1
+                    for sub, _, files in os.walk(top)
+                    for file in files
+                    if format_for(Path(sub) / file) is not None
+                )
+                if count:
+                    skipped[top] = count
+    return dict(sorted(skipped.items()))
 
 
 def _is_stale(root: CaptureRoot, key: str) -> bool:

@@ -12,7 +12,13 @@ REPO = Path(__file__).resolve().parent.parent
 REAL_CAPTURES = Path(os.environ.get("OSCURA_REAL_CAPTURES", REPO.parent / "shared/captures/real"))
 
 
-def sine(n: int = 4000, rate_hz: float = 1e5, freq_hz: float = 1e3, amplitude: float = 1.0, offset: float = 0.0):
+def sine(
+    n: int = 4000,
+    rate_hz: float = 1e5,
+    freq_hz: float = 1e3,
+    amplitude: float = 1.0,
+    offset: float = 0.0,
+):
     t = np.arange(n) / rate_hz
     return offset + amplitude * np.sin(2 * np.pi * freq_hz * t)
 

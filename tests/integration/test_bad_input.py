@@ -74,7 +74,11 @@ def test_each_bad_capture_errors_alone(pytester: pytest.Pytester, xdist: list[st
         "sig/scope.csv::CH1",
         "sig/tone.wav::CH1",
     ]
-    errors = {c["nodeid"].split("/")[-1].split("::")[0]: c for c in read_json(pytester.path / "r.json")["captures"] if c["outcome"] == "error"}
+    errors = {
+        c["nodeid"].split("/")[-1].split("::")[0]: c
+        for c in read_json(pytester.path / "r.json")["captures"]
+        if c["outcome"] == "error"
+    }
     assert sorted(errors) == sorted(expected)
     for name, text in expected.items():
         assert text in errors[name]["error"]
@@ -88,17 +92,23 @@ def test_unknown_sample_rate_says_where_to_declare_it(pytester: pytest.Pytester)
     result = pytester.runpytest("--oscura-captures", "caps")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*caps/raw.npy: sample rate unknown; declare sample_rate_hz in raw.npy.json or in oscura.toml*"]
+        [
+            "*caps/raw.npy: sample rate unknown; declare sample_rate_hz in raw.npy.json or in oscura.toml*"
+        ]
     )
 
 
 def test_sidecar_gives_rate_names_and_units(pytester: pytest.Pytester) -> None:
     caps = pytester.mkdir("caps")
     np.save(caps / "pair.npy", np.vstack([sine(), sine()]))
-    (caps / "pair.npy.json").write_text('{"sample_rate_hz": 1e5, "channels": ["VIN", "VOUT"], "units": "mV"}')
+    (caps / "pair.npy.json").write_text(
+        '{"sample_rate_hz": 1e5, "channels": ["VIN", "VOUT"], "units": "mV"}'
+    )
     result = pytester.runpytest("--oscura-captures", "caps", "--co", "-q")
     result.stdout.fnmatch_lines(["caps/pair.npy::VIN", "caps/pair.npy::VOUT"])
-    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline").assert_outcomes(passed=2)
+    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline").assert_outcomes(
+        passed=2
+    )
     entry = read_json(caps / "oscura-baseline.json")["captures"]["pair.npy::VIN"]
     assert entry["units"] == "mV"
 
@@ -108,7 +118,9 @@ def test_bad_suite_config_is_a_usage_error_naming_file_and_key(pytester: pytest.
     (caps / "oscura.toml").write_text("[defaults]\nsample_rate = 1e6\n")
     result = pytester.runpytest("--oscura-captures", "caps")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*caps/oscura.toml: unknown key 'defaults.sample_rate'; allowed: *sample_rate_hz*"])
+    result.stderr.fnmatch_lines(
+        ["*caps/oscura.toml: unknown key 'defaults.sample_rate'; allowed: *sample_rate_hz*"]
+    )
 
 
 def test_unreadable_baseline_is_a_usage_error(pytester: pytest.Pytester) -> None:

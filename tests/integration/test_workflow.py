@@ -15,23 +15,29 @@ ITEMS = 5  # rail.npy::CH1, pair.npz::CLK, pair.npz::DATA, scope.csv::CH1, tone.
 
 @pytest.fixture(autouse=True)
 def _fixed_date(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795737600")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795824000")
 
 
 @pytest.mark.parametrize("xdist", XDIST_MODES)
-def test_no_baseline_update_pass_change_fail_update_pass(pytester: pytest.Pytester, xdist: list[str]) -> None:
+def test_no_baseline_update_pass_change_fail_update_pass(
+    pytester: pytest.Pytester, xdist: list[str]
+) -> None:
     caps = make_suite(pytester.path / "caps")
     args = ["--oscura-captures", "caps", *xdist]
 
     first = pytester.runpytest(*args)
     first.assert_outcomes(failed=ITEMS)
     first.stdout.fnmatch_lines(["*psu/rail.npy::CH1: no baseline file oscura-baseline.json*"])
-    first.stdout.fnmatch_lines(["Record it with: pytest --oscura-captures caps --oscura-update-baseline"])
+    first.stdout.fnmatch_lines(
+        ["Record it with: pytest --oscura-captures caps --oscura-update-baseline"]
+    )
     assert not (caps / "oscura-baseline.json").exists()
 
     update = pytester.runpytest(*args, "--oscura-update-baseline")
     update.assert_outcomes(passed=ITEMS)
-    update.stdout.fnmatch_lines(["*baseline*oscura-baseline.json written: 5 added, 0 changed, 0 removed"])
+    update.stdout.fnmatch_lines(
+        ["*baseline*oscura-baseline.json written: 5 added, 0 changed, 0 removed"]
+    )
 
     pytester.runpytest(*args).assert_outcomes(passed=ITEMS)
 
@@ -64,11 +70,13 @@ def test_xdist_and_serial_write_identical_baselines_and_verdicts(pytester: pytes
     outputs = {}
     for mode in ([], ["-n", "2"]):
         baseline.unlink(missing_ok=True)
-        pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline", *mode).assert_outcomes(
-            passed=ITEMS
-        )
+        pytester.runpytest(
+            "--oscura-captures", "caps", "--oscura-update-baseline", *mode
+        ).assert_outcomes(passed=ITEMS)
         np.save(caps / "psu" / "rail.npy", 3.3 + 0.01 * sine())
-        result = pytester.runpytest("--oscura-captures", "caps", "--oscura-report", "report.json", *mode)
+        result = pytester.runpytest(
+            "--oscura-captures", "caps", "--oscura-report", "report.json", *mode
+        )
         result.assert_outcomes(passed=ITEMS)
         report = read_json(pytester.path / "report.json")
         outputs[tuple(mode)] = (baseline.read_bytes(), report["captures"], report["summary"])
@@ -147,16 +155,29 @@ def test_collect_only_selection_and_last_failed(pytester: pytest.Pytester) -> No
     rerun.stdout.fnmatch_lines(["*sig/pair.npz::DATA*"])
 
 
-def test_stale_entries_are_reported_and_removed_only_by_a_whole_update(pytester: pytest.Pytester) -> None:
+def test_stale_entries_are_reported_and_removed_only_by_a_whole_update(
+    pytester: pytest.Pytester,
+) -> None:
     caps = make_suite(pytester.path / "caps")
     pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
     (caps / "sig" / "tone.wav").unlink()
     plain = pytester.runpytest("--oscura-captures", "caps")
     plain.assert_outcomes(passed=ITEMS - 1)
-    plain.stdout.fnmatch_lines(["*1 baseline entry of oscura-baseline.json in caps has no capture any more*sig/tone.wav::CH1"])
+    plain.stdout.fnmatch_lines(
+        [
+            "*1 baseline entry of oscura-baseline.json in caps has no capture any more*sig/tone.wav::CH1"
+        ]
+    )
 
-    filtered = pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline", "-k", "CLK")
-    filtered.stdout.fnmatch_lines(["*unchanged: 0 added, 0 changed, 0 removed", "*kept, since this update run did not cover the whole suite*"])
+    filtered = pytester.runpytest(
+        "--oscura-captures", "caps", "--oscura-update-baseline", "-k", "CLK"
+    )
+    filtered.stdout.fnmatch_lines(
+        [
+            "*unchanged: 0 added, 0 changed, 0 removed",
+            "*kept, since this update run did not cover the whole suite*",
+        ]
+    )
     assert "sig/tone.wav::CH1" in read_json(caps / "oscura-baseline.json")["captures"]
 
     whole = pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
@@ -197,5 +218,22 @@ def test_worker_crash_is_reported_and_blocks_the_baseline_update(pytester: pytes
         """
     )
     result = pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline", "-n", "2")
-    result.stdout.fnmatch_lines(["*xdist worker(s) crashed*", "*NOT written: an xdist worker crashed*"])
+    result.stdout.fnmatch_lines(
+        ["*xdist worker(s) crashed*", "*NOT written: an xdist worker crashed*"]
+    )
     assert not (caps / "oscura-baseline.json").exists()
+
+
+def test_folders_skipped_by_norecursedirs_are_named(pytester: pytest.Pytester) -> None:
+    caps = make_suite(pytester.path / "caps")
+    (caps / "build").mkdir()
+    np.save(caps / "build" / "hidden.npy", sine())
+    result = pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
+    result.assert_outcomes(passed=ITEMS)
+    result.stdout.fnmatch_lines(
+        ["*1 capture file(s) in *caps/build were not collected: pytest's norecursedirs skips 'build'*"]
+    )
+    pytester.makeini("[pytest]\nnorecursedirs = .*\n")
+    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline").assert_outcomes(
+        passed=ITEMS + 1
+    )
