@@ -231,7 +231,9 @@ def test_folders_skipped_by_norecursedirs_are_named(pytester: pytest.Pytester) -
     result = pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
     result.assert_outcomes(passed=ITEMS)
     result.stdout.fnmatch_lines(
-        ["*1 capture file(s) in *caps/build were not collected: pytest's norecursedirs skips 'build'*"]
+        [
+            "*1 capture file(s) in *caps/build were not collected: pytest's norecursedirs skips 'build'*"
+        ]
     )
     pytester.makeini("[pytest]\nnorecursedirs = .*\n")
     pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline").assert_outcomes(
