@@ -17,8 +17,8 @@ from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import CaptureRecord
 
 if TYPE_CHECKING:
-    from pytest_oscura.captures import Capture, ChannelHeader
     from pytest_oscura.config import CaptureConfig
+    from pytest_oscura.jobs import FileJob, ItemResult
     from pytest_oscura.roots import CaptureRoot
     from pytest_oscura.runtime import Runtime
 
@@ -33,32 +33,38 @@ class CaptureFile(pytest.File):
         super().__init__(**kwargs)
         self.root = root
         self.runtime = runtime
-        self._loaded: list[Capture] | OscuraError | None = None
+        self.job: FileJob | None = None
         self._items_left = 0
 
     @property
     def relative(self) -> str:
         return self.path.relative_to(self.root.path).as_posix()
 
+    def config_for(self, item_name: str) -> CaptureConfig:
+        return self.root.suite.for_capture(self.relative, item_name)
+
     def collect(self) -> list[CaptureItem]:
-        from pytest_oscura.captures import read_header
+        from pytest_oscura.captures import LoadSettings, read_header
+        from pytest_oscura.jobs import FileJob, ItemSpec
 
         try:
             header = read_header(self.path, display=self.display)
         except OscuraError as exc:
             return [CaptureItem.from_parent(self, name=LOAD_ERROR_ITEM, preset_error=str(exc))]
-        items = []
+        specs = []
         for index, channel in enumerate(header.channels):
             segments = range(1, channel.segments + 1) if channel.segments else [None]
             for segment in segments:
                 name = channel.name if segment is None else f"{channel.name}#{segment}"
-                items.append(
-                    CaptureItem.from_parent(
-                        self, name=name, channel=channel, channel_index=index, segment=segment
-                    )
-                )
-        self._items_left = len(items)
-        return items
+                names = measurement_names(channel.kind, self.config_for(name))
+                specs.append(ItemSpec(name, index, segment, names))
+        # Load settings are per file: the first item's config decides (rules that name a
+        # channel may change tolerances and measurements, not how the file is read).
+        first = self.config_for(specs[0].name if specs else "")
+        settings = LoadSettings(first.sample_rate_hz, first.units, first.full_scale)
+        self.job = FileJob(str(self.path), self.display, settings, tuple(specs))
+        self._items_left = len(specs)
+        return [CaptureItem.from_parent(self, name=spec.name) for spec in specs]
 
     @property
     def display(self) -> str:
@@ -68,26 +74,21 @@ class CaptureFile(pytest.File):
         except ValueError:
             return str(self.path)
 
-    def load(self, config: CaptureConfig) -> list[Capture]:
-        """Every channel of this file, loaded once and shared by its items."""
-        from pytest_oscura.captures import LoadSettings, load_capture
-
-        if self._loaded is None:
-            settings = LoadSettings(config.sample_rate_hz, config.units, config.full_scale)
-            try:
-                self._loaded = load_capture(self.path, settings, display=self.display)
-            except OscuraError as exc:
-                self._loaded = exc
-        if isinstance(self._loaded, OscuraError):
-            raise self._loaded
-        return self._loaded
-
     def item_done(self) -> None:
-        # Drop the samples after the file's last item: a nightly batch must not keep
-        # thousands of captures in memory.
+        # Drop the file's results after its last item: a nightly batch must not keep
+        # thousands of captures' results (or samples) in memory.
         self._items_left -= 1
-        if self._items_left <= 0:
-            self._loaded = None
+        if self._items_left <= 0 and self.job is not None:
+            self.runtime.release(self.job)
+
+
+def measurement_names(kind: str, config: CaptureConfig) -> tuple[str, ...]:
+    """The measurements of a channel: the config's choice, else the engine's default set."""
+    from pytest_oscura.measurements import DEFAULT_MEASUREMENTS, PROFILES
+
+    if kind == "logic":
+        return config.logic_measurements or PROFILES.get("logic", DEFAULT_MEASUREMENTS)
+    return config.measurements or DEFAULT_MEASUREMENTS
 
 
 class CaptureItem(pytest.Item):
@@ -95,35 +96,25 @@ class CaptureItem(pytest.Item):
 
     parent: CaptureFile
 
-    def __init__(
-        self,
-        *,
-        channel: ChannelHeader | None = None,
-        channel_index: int = 0,
-        segment: int | None = None,
-        preset_error: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, preset_error: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.channel = channel
-        self.channel_index = channel_index
-        self.segment = segment
         self.preset_error = preset_error
         self.add_marker("oscura")
-        self.capture: Capture | None = None
+        self.result: ItemResult | None = None
 
     @property
     def key(self) -> str:
         return self.parent.root.key(self.path, self.name)
 
+    @property
+    def runtime(self) -> Runtime:
+        return self.parent.runtime
+
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"capture {self.key}"
 
-    def _config(self) -> CaptureConfig:
-        return self.parent.root.suite.for_capture(self.parent.relative, self.name)
-
     def _record(self, **fields: Any) -> None:
-        config = self._config()
+        config = self.parent.config_for(self.name)
         record = CaptureRecord(
             key=self.key,
             root=self.parent.root.display,
@@ -136,33 +127,36 @@ class CaptureItem(pytest.Item):
         for name, value in record.measurements.items():
             self.user_properties.append((name, value))
 
+    def _error(self, message: str) -> None:
+        self._record(error=message)
+        pytest.fail(message, pytrace=False)
+
     def setup(self) -> None:
         if self.preset_error is not None:
-            self._record(error=self.preset_error)
-            pytest.fail(self.preset_error, pytrace=False)
-        try:
-            captures = self.parent.load(self._config())
-            self.capture = self.runtime.select(captures, self.channel_index, self.segment)
-        except OscuraError as exc:
-            self._record(error=str(exc))
-            pytest.fail(str(exc), pytrace=False)
-
-    @property
-    def runtime(self) -> Runtime:
-        return self.parent.runtime
+            self._error(self.preset_error)
+        assert self.parent.job is not None
+        file_result = self.runtime.file_result(self.parent.job)
+        if file_result.error is not None:
+            self._error(file_result.error)
+        result = file_result.items[self.name]
+        if result.error is not None:
+            self._error(result.error)
+        self.result = result
 
     def runtest(self) -> None:
-        assert self.capture is not None
-        outcome = self.runtime.check(self.parent.root, self.key, self.capture, self._config())
+        assert self.result is not None
+        config = self.parent.config_for(self.name)
+        outcome = self.runtime.check(self.parent.root, self.key, self.result, config)
         self._record(
-            units=self.capture.units,
-            measurements=outcome.values,
-            not_applicable=outcome.not_applicable,
+            units=self.result.units,
+            measurements=self.result.values,
+            not_applicable=self.result.not_applicable,
             failures=tuple(outcome.failures),
         )
         if outcome.message:
             pytest.fail(outcome.message, pytrace=False)
 
     def teardown(self) -> None:
-        self.capture = None
-        self.parent.item_done()
+        self.result = None
+        if self.preset_error is None:
+            self.parent.item_done()

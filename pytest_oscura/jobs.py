@@ -1,0 +1,92 @@
+"""The unit of measuring work: one capture file, all its items. Pure: no pytest import.
+
+A :class:`FileJob` says what to load and which measurements each item (channel or segment)
+needs; :func:`run_job` loads the file once and measures every item. Jobs and results are
+plain, picklable data, so any execution strategy (serial, threads, processes, GPU) and the
+resume store can handle them without knowing about pytest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_oscura.captures import LoadSettings
+from pytest_oscura.errors import OscuraError
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One test item of a file: its name, where its samples are, what to measure."""
+
+    name: str
+    channel_index: int
+    segment: int | None
+    measurements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FileJob:
+    path: str
+    display: str
+    settings: LoadSettings
+    items: tuple[ItemSpec, ...]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    name: str
+    units: str = ""
+    values: dict[str, float | None] = field(default_factory=dict)
+    not_applicable: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """Every item's result, or ``error`` (one line) when the file could not be loaded."""
+
+    path: str
+    items: dict[str, ItemResult] = field(default_factory=dict)
+    error: str | None = None
+
+
+def run_job(job: FileJob, xp: Any = None) -> FileResult:
+    """Load ``job``'s file once and measure each of its items.
+
+    Never raises for bad input: a load problem becomes ``FileResult.error`` and a problem of
+    one item (a missing segment) that item's ``error``, so one bad capture never costs the
+    others their results.
+    """
+    from pytest_oscura.captures import load_capture
+    from pytest_oscura.measurements import measure_detailed
+
+    try:
+        captures = load_capture(Path(job.path), job.settings, display=job.display)
+    except OscuraError as exc:
+        return FileResult(job.path, error=str(exc))
+    results = {}
+    for spec in job.items:
+        if spec.channel_index >= len(captures):
+            results[spec.name] = ItemResult(
+                spec.name, error=f"{job.display}: no channel {spec.name}"
+            )
+            continue
+        capture = captures[spec.channel_index]
+        samples = capture.samples
+        if spec.segment is None and samples.ndim != 1:
+            error = f"{job.display}: channel {capture.channel} holds segments, not one record"
+            results[spec.name] = ItemResult(spec.name, error=error)
+            continue
+        if spec.segment is not None:
+            if samples.ndim != 2 or spec.segment > samples.shape[0]:
+                error = f"{job.display}: channel {capture.channel} has no segment {spec.segment}"
+                results[spec.name] = ItemResult(spec.name, error=error)
+                continue
+            samples = samples[spec.segment - 1]
+        measured = measure_detailed(samples, capture.sample_rate_hz, spec.measurements, xp=xp)
+        results[spec.name] = ItemResult(
+            spec.name, capture.units, dict(measured.values), dict(measured.not_applicable)
+        )
+    return FileResult(job.path, results)
