@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pytest_oscura.runtime import Runtime
 
 RECORD_PROPERTY = "oscura_record"
+SOURCE_PROPERTY = "oscura_source"  # "measured" now, or "resumed" from stored results
 LOAD_ERROR_ITEM = "load"
 
 
@@ -136,6 +137,8 @@ class CaptureItem(pytest.Item):
             self._error(self.preset_error)
         assert self.parent.job is not None
         file_result = self.runtime.file_result(self.parent.job)
+        resumed = self.parent.job.path in self.runtime.resumed_paths
+        self.user_properties.append((SOURCE_PROPERTY, "resumed" if resumed else "measured"))
         if file_result.error is not None:
             self._error(file_result.error)
         result = file_result.items[self.name]

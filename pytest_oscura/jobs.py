@@ -8,6 +8,10 @@ resume store can handle them without knowing about pytest.
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,13 +56,58 @@ class FileResult:
     error: str | None = None
 
 
-def run_job(job: FileJob, xp: Any = None) -> FileResult:
-    """Load ``job``'s file once and measure each of its items.
+class CaptureTimeout(BaseException):
+    """Raised by the alarm of :func:`time_limit`; a BaseException so no loader swallows it."""
+
+
+def can_time_out() -> bool:
+    """Whether :func:`time_limit` works here: POSIX, in the main thread of the process."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`CaptureTimeout` in this (main) thread after ``seconds`` of wall time.
+
+    Python code and numpy calls between C loops are interrupted; a no-op where
+    :func:`can_time_out` is false or ``seconds`` is ``None``.
+    """
+    if not seconds or not can_time_out():
+        yield
+        return
+
+    def alarm(signum: int, frame: object) -> None:
+        raise CaptureTimeout
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timeout_result(job: FileJob, seconds: float) -> FileResult:
+    return FileResult(job.path, error=f"{job.display}: timed out after {seconds:g} s")
+
+
+def run_job(job: FileJob, xp: Any = None, timeout_s: float | None = None) -> FileResult:
+    """Load ``job``'s file once and measure each of its items, within ``timeout_s`` seconds.
 
     Never raises for bad input: a load problem becomes ``FileResult.error`` and a problem of
     one item (a missing segment) that item's ``error``, so one bad capture never costs the
-    others their results.
+    others their results. A job over its time limit gets the error ``timed out after N s``.
     """
+    try:
+        with time_limit(timeout_s):
+            return _run_job(job, xp)
+    except CaptureTimeout:
+        assert timeout_s is not None
+        return timeout_result(job, timeout_s)
+
+
+def _run_job(job: FileJob, xp: Any) -> FileResult:
     from pytest_oscura.captures import load_capture
     from pytest_oscura.measurements import measure_detailed
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+PROGRESS_MODES = ("auto", "tty", "log", "off")
+
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("oscura", "signal regression testing (pytest-oscura)")
@@ -39,6 +41,39 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="Write a JSON report of every capture's measurements and verdicts to PATH",
     )
+    group.addoption(
+        "--oscura-progress",
+        dest="oscura_progress",
+        default=None,
+        choices=PROGRESS_MODES,
+        help="Progress display: a live line on a terminal (tty), a plain line every "
+        "--oscura-progress-interval seconds (log), auto (tty on a terminal outside CI, else log) "
+        "or off. Default: auto",
+    )
+    group.addoption(
+        "--oscura-progress-interval",
+        dest="oscura_progress_interval",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="Seconds between progress lines in log mode. Default: 10",
+    )
+    group.addoption(
+        "--oscura-resume",
+        action="store_true",
+        dest="oscura_resume",
+        default=None,
+        help="Reuse measurements stored by earlier runs (in pytest's cache) for captures and "
+        "settings that did not change; measure and store the rest",
+    )
+    group.addoption(
+        "--oscura-timeout",
+        dest="oscura_timeout",
+        default=None,
+        type=float,
+        metavar="SECONDS",
+        help="Fail a capture whose loading and measuring takes longer than SECONDS",
+    )
     parser.addini(
         "oscura_captures",
         type="paths",
@@ -47,6 +82,15 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini("oscura_baseline", type="string", default="", help="Like --oscura-baseline")
     parser.addini("oscura_report", type="string", default="", help="Like --oscura-report")
+    parser.addini("oscura_progress", type="string", default="auto", help="Like --oscura-progress")
+    parser.addini(
+        "oscura_progress_interval",
+        type="string",
+        default="10",
+        help="Like --oscura-progress-interval",
+    )
+    parser.addini("oscura_resume", type="bool", default=False, help="Like --oscura-resume")
+    parser.addini("oscura_timeout", type="string", default="", help="Like --oscura-timeout")
 
 
 @dataclass(frozen=True)
@@ -60,6 +104,10 @@ class Settings:
     baseline: Path | None
     update_baseline: bool
     report: Path | None
+    progress: str = "auto"
+    progress_interval_s: float = 10.0
+    resume: bool = False
+    timeout_s: float | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -73,11 +121,30 @@ class Settings:
             captures = tuple((p.resolve(), _relative(p, root)) for p in ini_paths)
         baseline_text = config.getoption("oscura_baseline") or config.getini("oscura_baseline")
         report_text = config.getoption("oscura_report") or config.getini("oscura_report")
+        progress = config.getoption("oscura_progress") or config.getini("oscura_progress")
+        if progress not in PROGRESS_MODES:
+            raise pytest.UsageError(
+                f"oscura_progress = {progress!r}: choose one of {', '.join(PROGRESS_MODES)}"
+            )
+        resume = config.getoption("oscura_resume")
         return cls(
             captures=captures,
             baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
             update_baseline=bool(config.getoption("oscura_update_baseline")),
             report=(invocation_dir / report_text).resolve() if report_text else None,
+            progress=progress,
+            progress_interval_s=_seconds(
+                config.getoption("oscura_progress_interval"),
+                config.getini("oscura_progress_interval"),
+                "--oscura-progress-interval",
+            )
+            or 10.0,
+            resume=bool(config.getini("oscura_resume") if resume is None else resume),
+            timeout_s=_seconds(
+                config.getoption("oscura_timeout"),
+                config.getini("oscura_timeout"),
+                "--oscura-timeout",
+            ),
         )
 
     def validate(self) -> None:
@@ -92,6 +159,19 @@ class Settings:
             )
         if self.baseline is not None and self.baseline.is_dir():
             raise pytest.UsageError(f"--oscura-baseline {self.baseline}: is a directory")
+
+
+def _seconds(option: float | None, ini: str, name: str) -> float | None:
+    """A positive number of seconds from the command line, else the ini value, else None."""
+    if option is None and not ini.strip():
+        return None
+    try:
+        value = float(option if option is not None else ini)
+    except ValueError:
+        raise pytest.UsageError(f"{name}: {ini!r} is not a number of seconds") from None
+    if not value > 0:
+        raise pytest.UsageError(f"{name}: must be a number of seconds > 0, got {value:g}")
+    return value
 
 
 def _relative(path: Path, root: Path) -> str:

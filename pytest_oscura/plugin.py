@@ -14,6 +14,8 @@ import pytest
 from pytest_oscura.options import Settings, add_options, add_roots_to_args, selects_whole_suite
 
 if TYPE_CHECKING:
+    from pytest_oscura.progress import Progress
+    from pytest_oscura.resume import ResultStore
     from pytest_oscura.runtime import Runtime
     from pytest_oscura.session import Controller
 
@@ -49,7 +51,12 @@ def pytest_configure(config: pytest.Config) -> None:
             else "; fix it or rewrite it with --oscura-update-baseline"
         )
         raise pytest.UsageError(f"{exc}{hint}") from None
-    config.stash[RUNTIME_KEY] = Runtime(roots, settings.update_baseline)
+    config.stash[RUNTIME_KEY] = Runtime(
+        roots,
+        settings.update_baseline,
+        timeout_s=settings.timeout_s,
+        store=_result_store(config) if settings.resume else None,
+    )
     add_roots_to_args(config, [root.path for root in roots])
     if hasattr(config, "workerinput"):
         return
@@ -59,6 +66,21 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_oscura._xdist import XdistControllerHooks
 
         config.pluginmanager.register(XdistControllerHooks(controller), "oscura-xdist")
+    if settings.progress != "off":
+        config.pluginmanager.register(
+            ProgressHooks(config, settings.progress, settings.progress_interval_s),
+            "oscura-progress",
+        )
+
+
+def _result_store(config: pytest.Config) -> ResultStore:
+    from pytest_oscura.resume import ResultStore
+
+    if config.cache is None:
+        raise pytest.UsageError(
+            "--oscura-resume stores results in pytest's cache: enable the cacheprovider plugin"
+        )
+    return ResultStore(config.cache.mkdir("oscura-results"))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -119,3 +141,98 @@ class ControllerHooks:
             terminalreporter.section("oscura")
             for line in self.controller.lines:
                 terminalreporter.write_line(line)
+
+
+def _is_final(report: pytest.TestReport) -> bool:
+    """Whether this report settles the item: its call, or a setup that failed or skipped."""
+    return report.when == "call" or (report.when == "setup" and not report.passed)
+
+
+class ProgressHooks:
+    """The live progress line (tty) or periodic progress lines (log), on the controller."""
+
+    TTY_REFRESH_S = 0.2
+
+    def __init__(self, config: pytest.Config, mode: str, interval_s: float) -> None:
+        from pytest_oscura.progress import Progress
+
+        self.config = config
+        self.mode = mode
+        self.interval_s = interval_s
+        self.reporter: pytest.TerminalReporter | None = None
+        self.progress: Progress = Progress()
+        self._last_shown = 0.0
+        self._quiet_items = False
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        import os
+
+        # The terminal reporter registers itself after our pytest_configure ran.
+        self.reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if self.reporter is None:
+            self.mode = "off"
+            return
+        if self.mode == "auto":
+            self.mode = "tty" if self.reporter.isatty and not os.environ.get("CI") else "log"
+        if self.mode == "tty":
+            self.interval_s = self.TTY_REFRESH_S
+            self._quiet_items = self.config.get_verbosity() <= 0
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        self.progress.total = max(self.progress.total, len(ids))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.items:
+            self.progress.total = len(session.items)
+        if self._quiet_items and self.reporter is not None:
+            # The live line replaces pytest's per-file prefixes and result letters.
+            self.reporter.showfspath = False
+
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        self.progress.start()
+
+    def pytest_report_teststatus(
+        self, report: pytest.TestReport, config: pytest.Config
+    ) -> tuple[str, str, str] | None:
+        if not self._quiet_items or (report.when == "teardown" and report.passed):
+            return None
+        if report.when == "setup" and report.failed:
+            return "error", "", "ERROR"
+        if report.when == "call":
+            return report.outcome, "", report.outcome.upper()
+        return None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.mode == "off" or not _is_final(report):
+            return
+        self.progress.item_done(passed=report.passed)
+        now = self.progress.clock()
+        if (
+            now - self._last_shown >= self.interval_s
+            or self.progress.completed == self.progress.total
+        ):
+            self._last_shown = now
+            self._show()
+
+    def _show(self) -> None:
+        assert self.reporter is not None
+        if self.mode == "tty":
+            self.reporter.rewrite(self.progress.line(), erase=True)
+        else:
+            self._log_line()
+
+    def _log_line(self) -> None:
+        assert self.reporter is not None
+        # Under xdist the result letters leave the cursor mid-line without pytest knowing.
+        if getattr(self.reporter._tw, "width_of_current_line", 0):
+            self.reporter.write("\n")
+        self.reporter.write_line(self.progress.line())
+
+    def pytest_sessionfinish(self) -> None:
+        if self.reporter is not None and self.mode != "off" and self.progress.completed:
+            if self.mode == "tty":
+                self.reporter.rewrite(self.progress.line(), erase=True)
+                self.reporter.write_line("")
+            elif self.progress.completed != self.progress.total or self._last_shown == 0.0:
+                self._log_line()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_oscura.compare import compare, format_failures
@@ -17,6 +18,7 @@ from pytest_oscura.records import Failure
 
 if TYPE_CHECKING:
     from pytest_oscura.config import CaptureConfig
+    from pytest_oscura.resume import ResultStore
     from pytest_oscura.roots import CaptureRoot
 
 
@@ -30,13 +32,17 @@ class CheckOutcome:
 class Runtime:
     """Run state of one process.
 
-    ``measure_file`` turns a job into a result; it is :func:`run_job` unless an execution
-    strategy or the resume store provides results another way.
+    ``measure_file`` turns a job into a result (:func:`run_job` with the run's time limit,
+    unless an execution strategy supplies one); with ``store`` (``--oscura-resume``) stored
+    results are reused and new ones stored.
     """
 
     roots: list[CaptureRoot]
     update_baseline: bool = False
-    measure_file: Callable[[FileJob], FileResult] = run_job
+    timeout_s: float | None = None
+    store: ResultStore | None = None
+    measure_file: Callable[[FileJob], FileResult] | None = None
+    resumed_paths: set[str] = field(default_factory=set)
     _results: dict[str, FileResult] = field(default_factory=dict)
 
     @property
@@ -46,8 +52,27 @@ class Runtime:
     def file_result(self, job: FileJob) -> FileResult:
         """The result of ``job``, computed once per file and kept until :meth:`release`."""
         result = self._results.get(job.path)
-        if result is None:
-            result = self._results[job.path] = self.measure_file(job)
+        if result is not None:
+            return result
+        if self.store is not None:
+            result = self.store.get(job)
+            if result is not None:
+                self.resumed_paths.add(job.path)
+                self._results[job.path] = result
+                return result
+        from pytest_oscura.resume import fingerprint
+
+        try:
+            before = fingerprint(Path(job.path)) if self.store is not None else None
+        except OSError:
+            before = None  # unreadable: measuring reports why
+        if self.measure_file is not None:
+            result = self.measure_file(job)
+        else:
+            result = run_job(job, timeout_s=self.timeout_s)
+        if self.store is not None and before is not None:
+            self.store.put(job, before, result)
+        self._results[job.path] = result
         return result
 
     def release(self, job: FileJob) -> None:

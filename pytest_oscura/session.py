@@ -20,6 +20,7 @@ from pytest_oscura.report import build_report, outcome_counts, write_report
 from pytest_oscura.roots import CaptureRoot
 
 RECORD_PROPERTY = "oscura_record"
+SOURCE_PROPERTY = "oscura_source"
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Controller:
     crashed_workers: list[str] = field(default_factory=list)
     expected_nodeids: set[str] | None = None
     deselected: int = 0
+    sources: dict[str, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
 
     def saw_every_item(self) -> bool:
@@ -46,6 +48,8 @@ class Controller:
         for name, value in user_properties:
             if name == RECORD_PROPERTY and isinstance(value, str):
                 self.records[nodeid] = CaptureRecord.from_dict(json.loads(value))
+            elif name == SOURCE_PROPERTY and isinstance(value, str):
+                self.sources[nodeid] = value
         previous = self.outcomes.get(nodeid)
         if outcome == "skipped":
             self.outcomes[nodeid] = "skipped"
@@ -82,6 +86,21 @@ class Controller:
             )
         for root in self.roots:
             self._finish_root(root, records, interrupted=interrupted, whole_suite=whole_suite)
+        if self.sources:
+            resumed = sum(1 for source in self.sources.values() if source == "resumed")
+            if resumed:
+                self.lines.append(
+                    f"oscura: resumed {resumed} item(s) from stored results, "
+                    f"measured {len(self.sources) - resumed}"
+                )
+        retry = [r for r in records if r.outcome in ("failed", "error")]
+        if retry:
+            shown = ", ".join(r.nodeid for r in retry[:10]) + (" ..." if len(retry) > 10 else "")
+            timed_out = sum(1 for r in retry if r.error and "timed out after" in r.error)
+            self.lines.append(
+                f"oscura: {len(retry)} capture item(s) to retry ({timed_out} timed out); "
+                f"--lf reruns exactly them: {shown}"
+            )
         if self.report_path is not None:
             summary = {"counts": outcome_counts(records)}
             report = build_report(
