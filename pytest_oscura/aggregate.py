@@ -935,20 +935,8 @@ def _num(value: float | None, unit: str, digits: int = 5) -> str:
     return f"{text} {unit}" if unit else text
 
 
-def _fit(prefix: str, items: Sequence[str], width: int) -> str:
-    """``prefix`` + as many ``items`` as fit in ``width``, then "(+N more)"."""
-    line = prefix
-    for index, item in enumerate(items):
-        sep = "" if index == 0 else ", "
-        rest = len(items) - index - 1
-        tail = f" (+{rest} more)" if rest else ""
-        if index > 0 and len(line) + len(sep) + len(item) + len(tail) > width:
-            return f"{line} (+{len(items) - index} more)"
-        line += sep + item
-    return line
-
-
 _MAX_DETAIL_LINES = 10
+_MAX_DEVIATIONS = 5
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -963,7 +951,8 @@ def format_summary(summary: Mapping[str, Any], width: int = 100) -> list[str]:
 
     One header line, one counts line, per group a header and one line per measurement (mean ±
     std, median, outliers), then the largest deviations, the outlier control, drift, notes and the
-    gate verdict. Lists that would exceed ``width`` characters end with "(+N more)".
+    gate verdict. Long lines are wrapped at ``width`` characters with an indented continuation;
+    the five largest deviations and the first ten drifted measurements are listed.
     """
     width = max(width, 40)
     counts = summary.get("counts") or {}
@@ -1012,7 +1001,9 @@ def format_summary(summary: Mapping[str, Any], width: int = 100) -> list[str]:
             + f"({label} {o['score']:.1f})"
             for o in flagged_list
         ]
-        lines.append(_fit("Largest deviations: ", items, width))
+        more = len(items) - _MAX_DEVIATIONS
+        text = "Largest deviations: " + ", ".join(items[:_MAX_DEVIATIONS])
+        lines += _wrap(text + (f" (+{more} more)" if more > 0 else ""), width)
     if outliers.get("method") not in (None, "none"):
         lines += _wrap(
             f"Outliers: {outliers.get('flagged_count', 0)} flagged in "
