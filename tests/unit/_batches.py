@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,6 @@ def with_value(record: CaptureRecord, name: str, value: float | None) -> Capture
     return dataclasses.replace(record, measurements={**record.measurements, name: value})
 
 
-def baseline_values(records: Sequence[CaptureRecord]) -> dict[str, dict[str, object]]:
+def baseline_values(records: Sequence[CaptureRecord]) -> dict[str, dict[str, Any]]:
     """The baseline file's ``captures`` entries for ``records``."""
     return {r.key: {"measurements": dict(r.measurements), "group": r.group} for r in records}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,14 +32,27 @@ from tests.unit._batches import MEASUREMENTS, baseline_values, batch, with_value
 FDR = aggregate.DEFAULT_CONFIG.outlier_fdr
 
 
-def record(key: str, group: str = "g", outcome: str = "passed", **values: float | None):
+def record(
+    key: str, group: str = "g", outcome: str = "passed", **values: float | None
+) -> CaptureRecord:
     return CaptureRecord(
         key=key, root="r", group=group, channel="CH1", measurements=values, outcome=outcome
     )
 
 
-def values_records(values, name: str = "x", group: str = "g") -> list[CaptureRecord]:
-    return [record(f"c{i:03d}.npy::CH1", group, **{name: float(v)}) for i, v in enumerate(values)]
+def values_records(
+    values: Sequence[float], name: str = "x", group: str = "g"
+) -> list[CaptureRecord]:
+    return [
+        CaptureRecord(f"c{i:03d}.npy::CH1", "r", group, "CH1", measurements={name: float(v)})
+        for i, v in enumerate(values)
+    ]
+
+
+def value(r: CaptureRecord, name: str) -> float:
+    found = r.measurements[name]
+    assert found is not None
+    return found
 
 
 class TestGroupStatistics:
@@ -125,12 +140,14 @@ class TestBenjaminiHochberg:
         assert bh_adjust([]).size == 0
 
 
-def inject(records, targets):
+def inject(
+    records: Sequence[CaptureRecord], targets: Iterable[tuple[int, str, float]]
+) -> list[CaptureRecord]:
     """Move capture ``index`` measurement ``name`` by ``factor`` (relative)."""
     records = list(records)
     for index, name, factor in targets:
         old = records[index]
-        records[index] = with_value(old, name, old.measurements[name] * (1 + factor))
+        records[index] = with_value(old, name, value(old, name) * (1 + factor))
     return records
 
 
@@ -232,7 +249,7 @@ class TestDrift:
         self.stats = group_statistics(self.old)
         self.values = baseline_values(self.old)
 
-    def flagged(self, result):
+    def flagged(self, result: dict[str, Any]) -> set[tuple[str, str]]:
         return {(c["group"], c["measurement"]) for c in result["cells"] if c["flagged"]}
 
     def test_no_baseline(self):
@@ -280,7 +297,7 @@ class TestDrift:
         assert all(c["paired"] is None for c in result["cells"])
 
     def test_shift_in_one_measurement_only(self):
-        new = [with_value(r, "m3", r.measurements["m3"] * 1.002) for r in batch(2, n=200)]
+        new = [with_value(r, "m3", value(r, "m3") * 1.002) for r in batch(2, n=200)]
         new = [dataclasses.replace(r, group="a", key=r.key.replace("rails", "a")) for r in new]
         assert self.flagged(detect_drift(new, self.stats, self.values)) == {("a", "m3")}
 
@@ -364,8 +381,8 @@ class TestGate:
         with pytest.raises(ValueError, match=message):
             parse_gate(spec)
 
-    def summary(self, **counts):
-        base = {"total": 100, "passed": 100, "failed": 0, "error": 0, "skipped": 0}
+    def summary(self, **counts: int) -> dict[str, Any]:
+        base: dict[str, Any] = {"total": 100, "passed": 100, "failed": 0, "error": 0, "skipped": 0}
         base.update(counts)
         ran = base["total"] - base["skipped"]
         base["quality"] = 100 * base["passed"] / ran if ran else None
@@ -401,10 +418,10 @@ class TestGate:
 
 
 class TestSummary:
-    def night(self):
+    def night(self) -> tuple[list[CaptureRecord], list[CaptureRecord]]:
         old = batch(1, n=300, groups=("clocks", "rails"))
         new = inject(batch(2, n=300, groups=("clocks", "rails")), [(17, "m0", 0.3)])
-        new = [with_value(r, "m5", r.measurements["m5"] * 1.004) for r in new]
+        new = [with_value(r, "m5", value(r, "m5") * 1.004) for r in new]
         new[3] = dataclasses.replace(new[3], outcome="failed")
         new[4] = dataclasses.replace(new[4], outcome="error", measurements={})
         new[5] = dataclasses.replace(new[5], outcome="skipped")
