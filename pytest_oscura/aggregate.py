@@ -185,8 +185,11 @@ class _Cell:
         self.n_nonfinite = 0
 
 
-def _cells(records: Iterable[CaptureRecord]) -> dict[tuple[str, str], _Cell]:
-    cells: dict[tuple[str, str], _Cell] = {}
+_CellMap = dict[tuple[str, str], _Cell]
+
+
+def _cells(records: Iterable[CaptureRecord]) -> _CellMap:
+    cells: _CellMap = {}
     for record in _sorted_records(records):
         if not _contributes(record):
             continue
@@ -242,8 +245,12 @@ def group_statistics(records: Iterable[CaptureRecord]) -> dict[str, dict[str, St
     the shape the baseline file stores under ``"groups"`` and :func:`detect_drift` reads back.
     Only ``passed``/``failed`` records contribute values (see the module docstring).
     """
+    return _statistics_from_cells(_cells(records))
+
+
+def _statistics_from_cells(cells: _CellMap) -> dict[str, dict[str, Stats]]:
     result: dict[str, dict[str, Stats]] = {}
-    for (group, name), cell in _cells(records).items():
+    for (group, name), cell in cells.items():
         result.setdefault(group, {})[name] = _stats(cell)
     return result
 
@@ -314,14 +321,15 @@ def _outlier_p(scores: np.ndarray, method: str) -> np.ndarray:
     Monte-Carlo calibration of the robust z's null distribution (the MAD and IQR are only about
     37 % efficient, so their z has heavy tails for small ``n``); conservative for ``n < 10``.
     """
-    import scipy.stats
+    from scipy.special import betainc, stdtr  # lighter than scipy.stats
 
     n = scores.size
     if method == "zscore":
         u = np.minimum(scores**2 * n / (n - 1) ** 2, 1.0)
-        return np.asarray(scipy.stats.beta.sf(u, 0.5, (n - 2) / 2.0), dtype=float)
+        # survival function of Beta(1/2, b) at u is I_{1-u}(b, 1/2)
+        return np.asarray(betainc((n - 2) / 2.0, 0.5, 1.0 - u), dtype=float)
     df = max(1.0, _ROBUST_DF_PER_VALUE * n)
-    return np.asarray(2.0 * scipy.stats.t.sf(np.abs(scores), df), dtype=float)
+    return np.asarray(2.0 * stdtr(df, -np.abs(scores)), dtype=float)
 
 
 def _fallback_sigma(x: np.ndarray, centre: float) -> float:
@@ -330,10 +338,10 @@ def _fallback_sigma(x: np.ndarray, centre: float) -> float:
 
 def _score(
     x: np.ndarray, method: str, config: AggregateConfig
-) -> tuple[np.ndarray, np.ndarray, float, str] | str:
-    """(scores, beyond-threshold mask, centre, scale note) or the reason the cell is skipped."""
+) -> tuple[np.ndarray, np.ndarray, float, bool] | str:
+    """(scores, beyond-threshold mask, centre, scale fell back?) or why the cell is skipped."""
     median = float(np.median(x))
-    note = ""
+    fallback = False
     if method == "zscore":
         centre = float(np.mean(x))
         sigma = float(np.std(x, ddof=1))
@@ -345,8 +353,7 @@ def _score(
             q1, q3 = (float(v) for v in np.quantile(x, [0.25, 0.75]))
             sigma = (q3 - q1) / _IQR_TO_SIGMA
         if sigma == 0:
-            sigma = _fallback_sigma(x, median)
-            note = "MAD = 0: scale from the mean absolute deviation"
+            sigma, fallback = _fallback_sigma(x, median), True
     sigma = max(sigma, config.rel_floor * abs(centre))
     if sigma == 0 or not math.isfinite(sigma):
         return "all values identical"
@@ -359,7 +366,7 @@ def _score(
         q1, q3 = (float(v) for v in np.quantile(x, [0.25, 0.75]))
         iqr = q3 - q1 if q3 > q1 else _IQR_TO_SIGMA * sigma
         beyond = (x < q1 - config.iqr_k * iqr) | (x > q3 + config.iqr_k * iqr)
-    return scores, beyond, centre, note
+    return scores, beyond, centre, fallback
 
 
 def _method_threshold(method: str, config: AggregateConfig) -> float | None:
@@ -408,12 +415,18 @@ def detect_outliers(
         "counts", "skipped"}``: ``flagged`` is a list of ``{"group", "measurement", "key",
         "value", "centre", "score", "p_value", "deviation_pct"}`` sorted by group, measurement
         and key; ``counts`` is ``{group: {measurement: number flagged}}`` over the tested cells;
-        ``skipped`` lists ``{"group", "measurement", "n", "reason"}``; ``control`` says in one
-        sentence how the false-alarm rate is controlled.
+        ``skipped`` lists ``{"group", "measurement", "n", "reason"}``; ``scale_fallback`` lists
+        the ``"group/measurement"`` cells whose MAD (or IQR) was 0 and whose scale came from the
+        mean absolute deviation; ``control`` says in one sentence how the false-alarm rate is
+        controlled.
 
     Raises:
         ValueError: unknown ``method``.
     """
+    return _outliers_from_cells(_cells(records), method, config)
+
+
+def _outliers_from_cells(cells: _CellMap, method: str, config: AggregateConfig) -> dict[str, Any]:
     if method not in OUTLIER_METHODS:
         raise ValueError(
             f"unknown outlier method {method!r}; choose one of {', '.join(OUTLIER_METHODS)}"
@@ -428,12 +441,13 @@ def detect_outliers(
         "flagged": [],
         "counts": {},
         "skipped": [],
+        "scale_fallback": [],
     }
     if method == "none":
         result["control"] = _outlier_control(method, config, 0)
         return result
     scored: list[tuple[str, str, _Cell, np.ndarray, np.ndarray, float]] = []
-    for (group, name), cell in _cells(records).items():
+    for (group, name), cell in cells.items():
         x = np.asarray(cell.values, dtype=float)
         if x.size < config.min_outlier_n:
             result["skipped"].append(
@@ -451,7 +465,9 @@ def detect_outliers(
                 {"group": group, "measurement": name, "n": int(x.size), "reason": outcome}
             )
             continue
-        scores, beyond, centre, _note = outcome
+        scores, beyond, centre, fallback = outcome
+        if fallback:
+            result["scale_fallback"].append(f"{group}/{name}")
         scored.append((group, name, cell, scores, beyond, centre))
     all_scores = (
         np.concatenate([entry[3] for entry in scored]) if scored else np.zeros(0, dtype=float)
@@ -574,6 +590,15 @@ def detect_drift(
         "consistency", "test", "p_value", "p_adjusted"}``. Cells are sorted by group and
         measurement.
     """
+    return _drift_from_cells(_cells(records), baseline_groups, baseline_values, config)
+
+
+def _drift_from_cells(
+    tonight: _CellMap,
+    baseline_groups: Mapping[str, Mapping[str, Mapping[str, Any]]] | None,
+    baseline_values: Mapping[str, Mapping[str, Any]] | None,
+    config: AggregateConfig,
+) -> dict[str, Any]:
     base_cells = _baseline_cells(baseline_values)
     groups: dict[str, Mapping[str, Mapping[str, Any]]] = dict(baseline_groups or {})
     if not groups and base_cells:
@@ -603,7 +628,7 @@ def detect_drift(
     if not available:
         return result
     cells: list[dict[str, Any]] = []
-    for (group, name), cell in _cells(records).items():
+    for (group, name), cell in tonight.items():
         stats = groups.get(group, {}).get(name)
         x = np.asarray(cell.values, dtype=float)
         entry: dict[str, Any] = {
@@ -905,7 +930,8 @@ def summarize(
     """
     gate = parse_gate(gate_spec) if isinstance(gate_spec, str) else gate_spec
     ordered = _sorted_records(records)
-    stats = group_statistics(ordered)
+    cells = _cells(ordered)
+    stats = _statistics_from_cells(cells)
     units = _units(ordered)
     groups: dict[str, Any] = {}
     for group in sorted({r.group for r in ordered}):
@@ -920,8 +946,8 @@ def summarize(
     summary: dict[str, Any] = {
         "counts": outcome_counts(ordered),
         "groups": groups,
-        "outliers": detect_outliers(ordered, outlier_method, config=config),
-        "drift": detect_drift(ordered, baseline_groups, baseline_values, config=config),
+        "outliers": _outliers_from_cells(cells, outlier_method, config),
+        "drift": _drift_from_cells(cells, baseline_groups, baseline_values, config),
         "notes": list(notes),
     }
     summary["gate"] = evaluate_gate(summary, gate)

@@ -206,6 +206,7 @@ class TestOutliers:
     def test_mad_zero_falls_back_to_mean_absolute_deviation(self):
         result = detect_outliers(values_records([1.0] * 60 + [1.5]), "mad")
         assert [o["key"] for o in result["flagged"]] == ["c060.npy::CH1"]
+        assert result["scale_fallback"] == ["g/x"]
 
     def test_iqr_zero_falls_back(self):
         result = detect_outliers(values_records([1.0] * 60 + [1.5]), "iqr")
