@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 PROGRESS_MODES = ("auto", "tty", "log", "off")
+# The same names as pytest_oscura.aggregate.OUTLIER_METHODS, kept here so that declaring the
+# options does not import the aggregation module (numpy) in every pytest run.
+OUTLIER_METHODS = ("mad", "iqr", "zscore", "none")
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -74,6 +77,22 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="Fail a capture whose loading and measuring takes longer than SECONDS",
     )
+    group.addoption(
+        "--oscura-outliers",
+        dest="oscura_outliers",
+        default=None,
+        choices=OUTLIER_METHODS,
+        help="Outlier test within tonight's batch, per group and measurement: robust modified "
+        "z-score (mad), Tukey fences (iqr), z-score (zscore) or none. Default: mad",
+    )
+    group.addoption(
+        "--oscura-gate",
+        dest="oscura_gate",
+        default=None,
+        metavar="SPEC",
+        help="What fails the session beyond item failures: comma-separated outliers, drift, "
+        "quality>=PERCENT, or none. Default: none",
+    )
     parser.addini(
         "oscura_captures",
         type="paths",
@@ -90,6 +109,8 @@ def add_options(parser: pytest.Parser) -> None:
         help="Like --oscura-progress-interval",
     )
     parser.addini("oscura_resume", type="bool", default=False, help="Like --oscura-resume")
+    parser.addini("oscura_outliers", type="string", default="mad", help="Like --oscura-outliers")
+    parser.addini("oscura_gate", type="string", default="none", help="Like --oscura-gate")
     parser.addini("oscura_timeout", type="string", default="", help="Like --oscura-timeout")
 
 
@@ -108,6 +129,8 @@ class Settings:
     progress_interval_s: float = 10.0
     resume: bool = False
     timeout_s: float | None = None
+    outliers: str = "mad"
+    gate: str = "none"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -127,6 +150,11 @@ class Settings:
                 f"oscura_progress = {progress!r}: choose one of {', '.join(PROGRESS_MODES)}"
             )
         resume = config.getoption("oscura_resume")
+        outliers = config.getoption("oscura_outliers") or config.getini("oscura_outliers")
+        if outliers not in OUTLIER_METHODS:
+            raise pytest.UsageError(
+                f"oscura_outliers = {outliers!r}: choose one of {', '.join(OUTLIER_METHODS)}"
+            )
         return cls(
             captures=captures,
             baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
@@ -145,6 +173,8 @@ class Settings:
                 config.getini("oscura_timeout"),
                 "--oscura-timeout",
             ),
+            outliers=outliers,
+            gate=config.getoption("oscura_gate") or config.getini("oscura_gate"),
         )
 
     def validate(self) -> None:

@@ -32,6 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not settings.captures:
         return
     settings.validate()
+    _check_gate(settings.gate)
     from pytest_oscura.errors import OscuraError
     from pytest_oscura.roots import CaptureRoot
     from pytest_oscura.runtime import Runtime
@@ -60,7 +61,14 @@ def pytest_configure(config: pytest.Config) -> None:
     add_roots_to_args(config, [root.path for root in roots])
     if hasattr(config, "workerinput"):
         return
-    controller = Controller(roots, settings.update_baseline, settings.report, config.rootpath)
+    controller = Controller(
+        roots,
+        settings.update_baseline,
+        settings.report,
+        config.rootpath,
+        outlier_method=settings.outliers,
+        gate=settings.gate,
+    )
     config.pluginmanager.register(ControllerHooks(controller), "oscura-controller")
     if config.pluginmanager.hasplugin("xdist"):
         from pytest_oscura._xdist import XdistControllerHooks
@@ -71,6 +79,15 @@ def pytest_configure(config: pytest.Config) -> None:
             ProgressHooks(config, settings.progress, settings.progress_interval_s),
             "oscura-progress",
         )
+
+
+def _check_gate(spec: str) -> None:
+    from pytest_oscura.aggregate import parse_gate
+
+    try:
+        parse_gate(spec)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--oscura-gate {spec!r}: {exc}") from None
 
 
 def _result_store(config: pytest.Config) -> ResultStore:
@@ -135,12 +152,19 @@ class ControllerHooks:
             whole_suite=whole_suite,
             norecurse_patterns=session.config.getini("norecursedirs"),
         )
+        if controller.gate_failed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.controller.lines:
-            terminalreporter.section("oscura")
-            for line in self.controller.lines:
-                terminalreporter.write_line(line)
+        controller = self.controller
+        if not (controller.summary_lines or controller.lines):
+            return
+        terminalreporter.section("oscura")
+        for line in controller.summary_lines:
+            red = controller.gate_failed and line.startswith("Gate")
+            terminalreporter.write_line(line, red=red, bold=red)
+        for line in controller.lines:
+            terminalreporter.write_line(line)
 
 
 def _is_final(report: pytest.TestReport) -> bool:

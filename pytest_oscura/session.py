@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pytest_oscura._version import __version__
 from pytest_oscura.baseline import BaselineEntry, build, diff, render, write_atomically
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import CaptureRecord
-from pytest_oscura.report import build_report, outcome_counts, write_report
+from pytest_oscura.report import build_report, write_report
 from pytest_oscura.roots import CaptureRoot
 
 RECORD_PROPERTY = "oscura_record"
@@ -35,6 +36,10 @@ class Controller:
     expected_nodeids: set[str] | None = None
     deselected: int = 0
     sources: dict[str, str] = field(default_factory=dict)
+    outlier_method: str = "mad"
+    gate: str = "none"
+    summary_lines: list[str] = field(default_factory=list)
+    gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
 
     def saw_every_item(self) -> bool:
@@ -61,8 +66,6 @@ class Controller:
             self.outcomes[nodeid] = "error"
 
     def final_records(self) -> list[CaptureRecord]:
-        from dataclasses import replace
-
         return [
             replace(record, outcome=self.outcomes.get(nodeid, "error"))
             for nodeid, record in sorted(self.records.items())
@@ -101,13 +104,57 @@ class Controller:
                 f"oscura: {len(retry)} capture item(s) to retry ({timed_out} timed out); "
                 f"--lf reruns exactly them: {shown}"
             )
+        summary = self._summarize(records)
         if self.report_path is not None:
-            summary = {"counts": outcome_counts(records)}
             report = build_report(
                 records, self.rootdir, {r.display: r.path for r in self.roots}, summary
             )
             write_report(self.report_path, report)
             self.lines.append(f"oscura: JSON report written to {self.report_path}")
+
+    def _summarize(self, records: list[CaptureRecord]) -> dict[str, object]:
+        """Aggregate tonight's batch, judge outliers and drift, apply the gate."""
+        from pytest_oscura.aggregate import format_summary, summarize
+
+        # Keys name the root only when there are several, so that they cannot collide.
+        def qualified(root: str, key: str) -> str:
+            return f"{root}::{key}" if len(self.roots) > 1 else key
+
+        baseline_groups: dict[str, Any] = {}
+        baseline_values: dict[str, Any] = {}
+        for root in self.roots:
+            try:
+                baseline = root.baseline()
+            except OscuraError:
+                continue
+            if baseline is None:
+                continue
+            baseline_groups.update(baseline.groups)
+            for key, entry in baseline.captures.items():
+                baseline_values[qualified(root.display, key)] = {
+                    "measurements": dict(entry.measurements),
+                    "group": entry.group,
+                }
+        notes = [
+            f"xdist worker {worker} crashed; its unfinished captures are missing"
+            for worker in self.crashed_workers
+        ]
+        gate = self.gate
+        if self.update_baseline and gate != "none":
+            notes.append(f"gate {gate!r} not applied: this run updates the baseline")
+            gate = "none"
+        summary = summarize(
+            [replace(r, key=qualified(r.root, r.key)) for r in records],
+            baseline_groups or None,
+            baseline_values or None,
+            self.outlier_method,
+            gate,
+            notes=notes,
+        )
+        self.summary_lines = format_summary(summary)
+        gate_verdict = summary["gate"]
+        self.gate_failed = not gate_verdict["passed"]
+        return summary
 
     def _finish_root(
         self,
@@ -185,8 +232,21 @@ class Controller:
 
 
 def _groups(entries: dict[str, BaselineEntry]) -> dict[str, object]:
-    """Per-group population statistics for drift checks (filled by the aggregation module)."""
-    return {}
+    """Per-group population statistics of the baseline, for tomorrow's drift check."""
+    from pytest_oscura.aggregate import group_statistics
+
+    records = [
+        CaptureRecord(
+            key=key,
+            root="",
+            group=entry.group,
+            channel="",
+            units=entry.units,
+            measurements=dict(entry.measurements),
+        )
+        for key, entry in entries.items()
+    ]
+    return dict(group_statistics(records))
 
 
 def skipped_capture_folders(root: Path, norecurse_patterns: Sequence[str]) -> dict[Path, int]:
