@@ -27,9 +27,7 @@ def optional_import(module: str, what: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ValueError(
-            f"reading {what} needs the {module!r} library: {FORMATS_EXTRA}"
-        ) from None
+        raise ValueError(f"reading {what} needs the {module!r} library: {FORMATS_EXTRA}") from None
 
 
 def check_decoded_size(n_bytes: int, what: str = "capture") -> None:

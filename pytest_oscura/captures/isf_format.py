@@ -170,7 +170,9 @@ def load_isf(path: Path, *, time_domain: bool = True) -> list[RawChannel]:
         if (fmt == "FP" and width not in (4, 8)) or width not in (1, 2, 4, 8):
             raise ValueError(f"unsupported BYT_NR {width} for BN_FMT {fmt}")
         if header.data_length % width:
-            raise ValueError(f"block of {header.data_length} bytes is not whole {width}-byte points")
+            raise ValueError(
+                f"block of {header.data_length} bytes is not whole {width}-byte points"
+            )
         raw = np.frombuffer(payload, dtype=f"{order}{kinds[fmt]}{width}").astype(np.float64)
     declared = header.get("NR_PT")
     if declared is not None and parse_int(declared, "NR_PT") != raw.size:

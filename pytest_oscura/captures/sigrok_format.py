@@ -197,9 +197,7 @@ def _layout(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> _Lay
         analog_members[index] = members
     if not logic and not analog:
         raise ValueError("metadata declares no probes and no analog channels")
-    return _Layout(
-        version, sample_rate_hz, unitsize, logic, analog, logic_members, analog_members
-    )
+    return _Layout(version, sample_rate_hz, unitsize, logic, analog, logic_members, analog_members)
 
 
 def _open(path: Path) -> zipfile.ZipFile:
@@ -257,7 +255,10 @@ def load_sr(path: Path) -> list[RawChannel]:
         layout = _layout(archive, infos)
         declared = sum(
             infos[m].file_size
-            for m in (*layout.logic_members, *(m for ms in layout.analog_members.values() for m in ms))
+            for m in (
+                *layout.logic_members,
+                *(m for ms in layout.analog_members.values() for m in ms),
+            )
         )
         n_logic = len(layout.logic)
         logic_samples = (
@@ -282,7 +283,7 @@ def load_sr(path: Path) -> list[RawChannel]:
                 channels.append(
                     RawChannel(
                         name=next(names),
-                        samples=bits.astype(np.float64),
+                        samples=bits.astype(np.uint8),
                         sample_rate_hz=layout.sample_rate_hz,
                         units="bit",
                         kind="logic",
