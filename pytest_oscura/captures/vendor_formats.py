@@ -29,6 +29,8 @@ load as 2-D arrays (segments × samples).
 
 from __future__ import annotations
 
+import gc
+import io
 import re
 import struct
 import warnings
@@ -246,13 +248,44 @@ def _rigolwfm_parse(path: Path, frame: int = 0) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return module.Wfm.from_file(str(path), frame=frame)
+            wfm = module.Wfm.from_file(str(path), frame=frame)
+            _close_files(wfm, str(path))
+            # Some adapters drop a parser that still holds the file, inside a reference
+            # cycle: collect it now, while its ResourceWarning is ignored, not at random later.
+            gc.collect()
+        return wfm
     except MemoryError:
         raise ValueError("waveform file too large to decode") from None
     except Exception as exc:  # a third-party parser on arbitrary bytes raises anything
         text = str(exc).splitlines()[0] if str(exc) else ""
         text = text.replace(str(path), path.name)
         raise ValueError(f"unreadable waveform ({type(exc).__name__}: {text[:160]})") from None
+
+
+def _close_files(root: Any, name: str) -> None:
+    """Close the file handles RigolWFM's parsers leave open on ``name`` (ResourceWarning).
+
+    The kaitai parsers keep their stream for lazy fields; every value we use is decoded by
+    the time ``Wfm.from_file`` returns, so the handles are closed here rather than by the
+    garbage collector (which would warn, an error under ``-W error``).
+    """
+    seen: set[int] = set()
+    stack: list[Any] = [root]
+    while stack and len(seen) < 20_000:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, str | bytes | int | float | bool) or obj is None:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, io.IOBase):
+            if getattr(obj, "name", None) == name:
+                obj.close()
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__") and not hasattr(obj, "__array__"):
+            stack.extend(vars(obj).values())
 
 
 def _unit(channel: Any) -> str | None:
