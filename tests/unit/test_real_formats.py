@@ -453,6 +453,7 @@ def test_isf_float_payload_with_hash_bytes_decodes() -> None:
     path = REAL / "tek_isf/tek0003NRM.isf"
     assert b"#" in path.read_bytes()[-4004:]
     (spectrum,) = load_isf(REAL / "tek_isf/tek0006NRM.isf", time_domain=False)
+    assert spectrum.sample_rate_hz is not None
     peak_hz = spectrum.metadata["t0_s"] + np.argmax(spectrum.samples) / spectrum.sample_rate_hz
     assert peak_hz == pytest.approx(96.581e6, abs=1e3)
     assert 10 * np.log10(spectrum.samples.max() / 1e-3) == pytest.approx(-47.8, abs=0.1)
