@@ -185,8 +185,7 @@ def _layout(
     if len(names) < width:
         names = names + [f"CH{i + 1}" for i in range(len(names), width)]
     names = names[:width]
-    unit_list: list[str | None] = []
-    unit_list.extend((units or [])[:width])
+    unit_list: list[str | None] = [u for u in (units or [])[:width]]
     unit_list += [None] * (width - len(unit_list))
     if units is None:  # "CH 1 (V)": the unit is in the header
         for i, name in enumerate(names):
