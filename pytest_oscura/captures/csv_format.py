@@ -4,8 +4,9 @@ Tolerated as oscilloscopes write them: comment lines (``#``, ``//``, ``%``, ``;`
 a units row under the header (``second,Volt,Volt``), trailing delimiters (``X,CH1,CH2,``),
 ``,``/``;``/tab delimiters and a UTF-8 byte order mark. The first column is a time column when
 its header is one of ``TIME_HEADERS`` or its unit is one of ``TIME_UNITS``; the sample rate then
-comes from it. Bare-number channel headers (Agilent ``x-axis,1,2``) and ``CH 1`` become ``CH1``;
-a unit in the header (``CH 1 (V)``) is used when there is no units row.
+comes from it. Channel names are kept as written (Agilent ``x-axis,1,2`` gives channels ``1`` and
+``2``: baseline keys must not change under a user's feet); a unit in the header (``CH 1 (V)``:
+channel ``CH 1``, unit ``V``) is used when there is no units row.
 
 Instrument dialects:
 
@@ -166,13 +167,6 @@ def _with_extras(
     )
 
 
-def _channel_name(name: str) -> str:
-    if name.isdigit():
-        return f"CH{int(name)}"
-    match = re.fullmatch(r"ch\s*(\d+)", name, re.IGNORECASE)
-    return f"CH{match.group(1)}" if match else name
-
-
 def _layout(
     header: list[str] | None,
     units: list[str] | None,
@@ -209,7 +203,6 @@ def _layout(
         if header is not None and width > first + 1 and _is_time(names[first], unit_list[first])
         else None
     )
-    names = [_channel_name(n) for n in names]
     value_columns = tuple(i for i in range(width) if i != time_column and i not in skipped)
     seen: set[str] = set()
     for i in value_columns:

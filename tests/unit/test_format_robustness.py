@@ -340,7 +340,7 @@ class TestCsvDialects:
         path = tmp_path / "a.csv"
         path.write_text("x-axis,1,2\nsecond,Volt,Volt\n0,1,2\n+1E-3,3,4\n+2E-3,,\n")
         ch1, ch2 = load_capture(path)
-        assert (ch1.channel, ch2.channel) == ("CH1", "CH2")
+        assert (ch1.channel, ch2.channel) == ("1", "2")
         assert ch1.samples.tolist() == [1, 3]
         assert ch1.sample_rate_hz == pytest.approx(1e3)
 
@@ -367,7 +367,7 @@ class TestCsvDialects:
         path = tmp_path / "d.csv"
         path.write_text("X,CH 1 (V),CH 2 (mV)\n0,1,2\n1e-3,3,4\n")
         ch1, ch2 = load_capture(path)
-        assert (ch1.channel, ch1.units, ch2.channel, ch2.units) == ("CH1", "V", "CH2", "mV")
+        assert (ch1.channel, ch1.units, ch2.channel, ch2.units) == ("CH 1", "V", "CH 2", "mV")
 
     def test_scopy_comment_rate_and_sample_column(self, tmp_path: Path) -> None:
         path = tmp_path / "s.csv"

@@ -132,9 +132,9 @@ CASES = [
     Case(
         "csv/mso7034a_scope_3.csv",
         "csv",
-        {"CH1": Chan(500e3, 999, 0, 2.56, 0.05), "CH2": Chan(500e3, 999, 0, 2.56, 0.05)},
+        {"1": Chan(500e3, 999, 0, 2.56, 0.05), "2": Chan(500e3, 999, 0, 2.56, 0.05)},
     ),
-    Case("csv/mso7034a_scope_10_2.csv", "csv", {"CH2": Chan(500e3, 1000, 0.0003, 2.56, 0.01)}),
+    Case("csv/mso7034a_scope_10_2.csv", "csv", {"2": Chan(500e3, 1000, 0.0003, 2.56, 0.01)}),
     Case(
         "csv/DS1102E-D.csv",
         "csv",
@@ -145,8 +145,8 @@ CASES = [
         "csv/DS1102D-A.csv",
         "csv",
         {
-            "CH1": Chan(1 / 10.01e-6, 1024, 0.1, 8.08, 0.1),
-            "CH2": Chan(1 / 10.01e-6, 1024, 0, 8.40, 0.1),
+            "CH 1": Chan(1 / 10.01e-6, 1024, 0.1, 8.08, 0.1),
+            "CH 2": Chan(1 / 10.01e-6, 1024, 0, 8.40, 0.1),
         },
     ),
     # Row 2 gives Start/Increment; X is a sequence number starting at 22.
@@ -356,9 +356,9 @@ def _frequency(samples: np.ndarray, rate: float) -> tuple[float, float]:
 
 KNOWN_FREQUENCIES = [
     # (file, channel, documented Hz, display resolution Hz, needs RigolWFM)
-    ("csv/mso7034a_scope_3.csv", "CH1", 1199.0, 0.5, False),  # the scope's 1.199 kHz
+    ("csv/mso7034a_scope_3.csv", "1", 1199.0, 0.5, False),  # the scope's 1.199 kHz
     ("keysight/mso7034a_scope_30.bin", "CH1", 1199.0, 0.5, True),
-    ("csv/mso7034a_scope_10_2.csv", "CH2", 1199.0, 0.5, False),
+    ("csv/mso7034a_scope_10_2.csv", "2", 1199.0, 0.5, False),
     ("sigrok/nfc_15693_hydranfc_read_uid.sr", "CH1", 13.5601e6, 50.0, False),
     ("rigol/DS4024-A.wfm", "CH1", 1000.0, 0.5, True),
     ("csv/DS4024-A.csv", "CH1", 1000.0, 0.5, False),
@@ -390,7 +390,7 @@ def test_known_frequency(rel: str, channel: str, expected: float, display: float
 KNOWN_VPP = [
     # (file, channel, documented Vpp, needs RigolWFM): the record's documented levels
     ("rigol/MSO1104.wfm", "CH1", 28.0, True),  # "28.0 Vpp with the 10x probe setting"
-    ("csv/mso7034a_scope_3.csv", "CH1", 2.56, False),  # "about 0…2.56 V"
+    ("csv/mso7034a_scope_3.csv", "1", 2.56, False),  # "about 0…2.56 V"
     ("keysight/mso7034a_scope_30.bin", "CH2", 2.56, True),
     ("keysight/mso7034a_scope_25.alb", "CH1", 2.56, False),
     ("rigol/DS1102E-D.wfm", "CH1", 5.84, True),  # −1.36…4.48 V
@@ -416,7 +416,7 @@ def test_known_peak_to_peak(rel: str, channel: str, expected: float, needs: bool
     "record spans only 2.59 V (-0.03…2.56 V), so no reader can reproduce 2.72 V from it",
 )
 def test_scope_measured_peak_to_peak_of_mso7034a() -> None:
-    capture = _load("csv/mso7034a_scope_3.csv")["CH1"]
+    capture = _load("csv/mso7034a_scope_3.csv")["1"]
     vpp = measure(capture.samples, capture.sample_rate_hz, names=["vpp"])["vpp"]
     assert vpp == pytest.approx(2.72, rel=0.02)
 
@@ -479,10 +479,10 @@ def test_mso7034a_formats_agree() -> None:
     csv = _load("csv/mso7034a_scope_3.csv")
     single = _load("csv/mso7034a_scope_10_2.csv")
     alb = _load("keysight/mso7034a_scope_25.alb")
-    for name in ("CH1", "CH2"):
-        assert np.max(np.abs(binary[name].samples[:999] - csv[name].samples)) < 1e-3
-        assert binary[name].sample_rate_hz == pytest.approx(csv[name].sample_rate_hz)
-    assert np.max(np.abs(binary["CH2"].samples - single["CH2"].samples)) < 1e-3
+    for name, column in (("CH1", "1"), ("CH2", "2")):  # CSV names are kept as written
+        assert np.max(np.abs(binary[name].samples[:999] - csv[column].samples)) < 1e-3
+        assert binary[name].sample_rate_hz == pytest.approx(csv[column].sample_rate_hz)
+    assert np.max(np.abs(binary["CH2"].samples - single["2"].samples)) < 1e-3
     # The .alb is a 100-point record of the same acquisition (every 10th sample).
     for name in ("CH1", "CH2"):
         assert np.max(np.abs(binary[name].samples[::10] - alb[name].samples)) < 0.04
