@@ -3,10 +3,16 @@
 Collection calls :func:`read_header` (headers only, no numpy); an item calls
 :func:`load_capture`, which resolves sample rate, units and channel names in this order: the file
 itself, a sidecar ``<capture file name>.json`` (``rail.npz.json``), the suite config.
+
+Formats come from :data:`FORMATS` (built in) and from the entry-point group
+``pytest_oscura.formats`` (third-party packages): each entry point names a
+:class:`CaptureFormat`, or a zero-argument callable returning one or a list of them. Entry points
+are loaded on first use, sorted by name, and consulted after the built-in formats.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -14,6 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura.captures import (
+    alb_format,
+    hdf5_format,
+    isf_format,
+    sigrok_format,
+    tdms_format,
+    vcd_format,
+    vendor_formats,
+)
 from pytest_oscura.captures.csv_format import load_csv, read_csv_file_header
 from pytest_oscura.captures.model import Capture, CaptureHeader, ChannelHeader, RawChannel
 from pytest_oscura.captures.numpy_formats import (
@@ -26,6 +41,7 @@ from pytest_oscura.captures.wav_format import load_wav, read_wav_file_header
 from pytest_oscura.errors import CaptureError, ConfigError
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "FORMATS",
     "SIDECAR_KEYS",
     "Capture",
@@ -35,6 +51,7 @@ __all__ = [
     "LoadSettings",
     "RawChannel",
     "Sidecar",
+    "all_formats",
     "format_for",
     "load_capture",
     "read_header",
@@ -56,13 +73,30 @@ class LoadSettings:
 
 @dataclass(frozen=True)
 class CaptureFormat:
-    """A capture format: ``read_header`` must not decode samples; ``load`` returns every channel."""
+    """A capture format: ``read_header`` must not decode samples; ``load`` returns every channel.
+
+    ``sniff`` looks at the first 64 bytes and decides between formats that share a suffix. With
+    ``sniff_required`` the format is chosen only when ``sniff`` says yes, even for a suffix no
+    other format claims (LeCroy's numbered ``trace3.000``: most ``.000`` files are not traces).
+    """
 
     name: str
     suffixes: tuple[str, ...]
     read_header: Callable[[Path], CaptureHeader]
     load: Callable[[Path, LoadSettings], list[RawChannel]]
     sniff: Callable[[bytes], bool] | None = None
+    sniff_required: bool = False
+
+
+def _no_settings(
+    load: Callable[[Path], list[RawChannel]],
+) -> Callable[[Path, LoadSettings], list[RawChannel]]:
+    return lambda path, settings: load(path)
+
+
+def _vendor(name: str, suffixes: tuple[str, ...], sniff: Callable[[bytes], bool]) -> CaptureFormat:
+    read, load = vendor_formats.READERS[name]
+    return CaptureFormat(name, suffixes, read, _no_settings(load), sniff)
 
 
 FORMATS: tuple[CaptureFormat, ...] = (
@@ -70,25 +104,123 @@ FORMATS: tuple[CaptureFormat, ...] = (
     CaptureFormat("npz", (".npz",), read_npz_file_header, lambda p, s: load_npz(p)),
     CaptureFormat("csv", (".csv",), read_csv_file_header, lambda p, s: load_csv(p)),
     CaptureFormat("wav", (".wav",), read_wav_file_header, lambda p, s: load_wav(p, s.full_scale)),
+    CaptureFormat(
+        "sigrok",
+        (".sr",),
+        sigrok_format.read_sr_file_header,
+        _no_settings(sigrok_format.load_sr),
+        sigrok_format.sniff,
+    ),
+    CaptureFormat(
+        "tek-isf",
+        (".isf",),
+        isf_format.read_isf_file_header,
+        lambda p, s: isf_format.load_isf(p),
+        isf_format.sniff,
+    ),
+    _vendor("rigol-wfm", (".wfm",), vendor_formats.sniff_rigol_wfm),
+    _vendor("tek-wfm", (".wfm",), vendor_formats.sniff_tek_wfm),
+    _vendor("keysight-bin", (".bin",), vendor_formats.sniff_keysight_bin),
+    _vendor("rigol-bin", (".bin",), vendor_formats.sniff_rigol_bin),
+    _vendor("rs-bin", (".bin",), vendor_formats.sniff_rs_bin),
+    _vendor("lecroy", (".trc",), vendor_formats.sniff_lecroy),
+    CaptureFormat(
+        "lecroy-numbered",
+        tuple(f".{i:03d}" for i in range(1000)),
+        vendor_formats.READERS["lecroy"][0],
+        _no_settings(vendor_formats.READERS["lecroy"][1]),
+        vendor_formats.sniff_lecroy,
+        sniff_required=True,
+    ),
+    CaptureFormat(
+        "agilent-alb",
+        (".alb",),
+        alb_format.read_alb_file_header,
+        _no_settings(alb_format.load_alb),
+        alb_format.sniff,
+    ),
+    CaptureFormat(
+        "hdf5",
+        (".h5", ".hdf5", ".hdf"),
+        hdf5_format.read_hdf5_file_header,
+        _no_settings(hdf5_format.load_hdf5),
+        hdf5_format.sniff,
+    ),
+    CaptureFormat(
+        "tdms",
+        (".tdms",),
+        tdms_format.read_tdms_file_header,
+        _no_settings(tdms_format.load_tdms),
+        tdms_format.sniff,
+    ),
+    CaptureFormat(
+        "vcd",
+        (".vcd",),
+        vcd_format.read_vcd_file_header,
+        _no_settings(vcd_format.load_vcd),
+        vcd_format.sniff,
+    ),
 )
+ENTRY_POINT_GROUP = "pytest_oscura.formats"
 _SNIFF_BYTES = 64
 
 
+@functools.cache
+def _entry_point_formats() -> tuple[CaptureFormat, ...]:
+    """Formats that installed packages declare in ``pytest_oscura.formats``, sorted by name."""
+    from importlib.metadata import entry_points
+
+    found: list[CaptureFormat] = []
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value)):
+        try:
+            obj = entry.load()
+            if callable(obj) and not isinstance(obj, CaptureFormat):
+                obj = obj()
+        except Exception as exc:  # a broken third-party plugin must say who it is
+            raise ConfigError(
+                f"capture format entry point {entry.name!r} ({entry.value}) failed to load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        items = obj if isinstance(obj, list | tuple) else [obj]
+        for item in items:
+            if not isinstance(item, CaptureFormat):
+                raise ConfigError(
+                    f"capture format entry point {entry.name!r} ({entry.value}) gave "
+                    f"{type(item).__name__}, expected pytest_oscura.captures.CaptureFormat"
+                )
+            found.append(item)
+    return tuple(found)
+
+
+def all_formats() -> tuple[CaptureFormat, ...]:
+    """Built-in formats, then those of installed plugins (entry points, sorted by name)."""
+    return FORMATS + _entry_point_formats()
+
+
 def format_for(path: Path) -> CaptureFormat | None:
-    """The format of ``path`` by suffix; magic bytes decide where formats share a suffix."""
+    """The format of ``path`` by suffix; magic bytes decide where formats share a suffix.
+
+    Among the formats claiming the suffix, the first whose ``sniff`` accepts the file's first
+    64 bytes wins (a format without ``sniff`` accepts everything); when none accepts it, the
+    first candidate that does not require a sniff match is used, so a damaged file still gets
+    a reader and with it an error message rather than being silently ignored.
+    """
     suffix = path.suffix.lower()
-    candidates = [f for f in FORMATS if suffix in f.suffixes]
-    if len(candidates) <= 1:
-        return candidates[0] if candidates else None
+    candidates = [f for f in all_formats() if suffix in f.suffixes]
+    if not candidates:
+        return None
+    if len(candidates) == 1 and not candidates[0].sniff_required:
+        return candidates[0]
     try:
         with path.open("rb") as stream:
             head = stream.read(_SNIFF_BYTES)
     except OSError:
-        return candidates[0]
+        head = b""
     for candidate in candidates:
         if candidate.sniff is None or candidate.sniff(head):
             return candidate
-    return candidates[0]
+    fallback = [c for c in candidates if not c.sniff_required]
+    return fallback[0] if fallback else None
 
 
 SIDECAR_KEYS = {
@@ -207,7 +339,10 @@ def read_header(path: Path, display: str | None = None) -> CaptureHeader:
         raise CaptureError(f"{display}: no channels")
     names = _rename([c.name for c in header.channels], read_sidecar(path), display)
     return CaptureHeader(
-        tuple(ChannelHeader(n, c.kind) for n, c in zip(names, header.channels, strict=True))
+        tuple(
+            ChannelHeader(n, c.kind, c.segments)
+            for n, c in zip(names, header.channels, strict=True)
+        )
     )
 
 

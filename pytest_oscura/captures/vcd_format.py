@@ -1,0 +1,219 @@
+"""Value Change Dump (``.vcd``, IEEE 1364): a streaming reader of our own.
+
+Only changes are stored, so the file is read token by token (never whole into memory) and the
+uniform record is rebuilt by sample-and-hold:
+
+* channels: every 1-bit ``wire``/``reg`` (and similar scalar types) becomes a ``logic`` channel,
+  every ``real`` variable an ``analog`` channel; multi-bit vectors are skipped (a bus is not a
+  waveform; split it into wires to measure it). ``x``/``z`` read as 0 and are counted in the
+  channel metadata (``unknown_values``). Duplicate references (the same id in two scopes) are
+  one channel.
+* time: ``$timescale`` is the unit of the ``#`` time stamps, not the sample period. The sample
+  period is the greatest common divisor of all time stamps measured from the first one
+  (``$timescale 1 ns`` with every stamp a multiple of 5 → 5 ns, 200 MHz); a file with a single
+  time stamp gets one timescale unit. Samples run from the first to the last time stamp
+  inclusive, so a trailing ``#t`` with no changes (how loggers mark the end) sets the length.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_oscura.captures._limits import MAX_CHANNELS, check_decoded_size
+from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
+
+_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12, "fs": 1e-15}
+_TIMESCALE_RE = re.compile(r"^\s*(1|10|100)\s*(s|ms|us|ns|ps|fs)\s*$")
+_SCALAR_TYPES = {"wire", "reg", "logic", "bit", "tri", "wand", "wor", "supply0", "supply1"}
+_MAX_HEADER_TOKENS = 1_000_000
+
+
+def sniff(head: bytes) -> bool:
+    return head.lstrip().startswith(b"$")
+
+
+@dataclass(frozen=True)
+class VcdVar:
+    ident: str
+    name: str
+    kind: str  # "logic" | "analog"
+
+
+@dataclass(frozen=True)
+class VcdHeader:
+    timescale_s: float
+    variables: tuple[VcdVar, ...]
+
+
+def _tokens(path: Path) -> Iterator[str]:
+    with path.open("r", encoding="latin-1") as stream:
+        for line in stream:
+            yield from line.split()
+
+
+def _read_block(tokens: Iterator[str]) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        if token == "$end":
+            return out
+        out.append(token)
+        if len(out) > 4096:
+            raise ValueError("corrupt header: unterminated $ block")
+    raise ValueError("truncated file: unterminated $ block")
+
+
+def _header(tokens: Iterator[str]) -> VcdHeader:
+    timescale: float | None = None
+    variables: dict[str, VcdVar] = {}
+    scopes: list[str] = []
+    names: set[str] = set()
+    for count, token in enumerate(tokens):
+        if count > _MAX_HEADER_TOKENS:
+            raise ValueError("no $enddefinitions in the header")
+        if token == "$enddefinitions":
+            _read_block(tokens)
+            if not variables:
+                raise ValueError("no 1-bit or real variables")
+            return VcdHeader(timescale or 1.0, tuple(variables.values()))
+        if token == "$timescale":
+            text = " ".join(_read_block(tokens))
+            match = _TIMESCALE_RE.match(text)
+            if match is None:
+                raise ValueError(f"bad $timescale {text[:30]!r}")
+            timescale = int(match.group(1)) * _UNITS[match.group(2)]
+        elif token == "$scope":
+            block = _read_block(tokens)
+            scopes.append(block[1] if len(block) > 1 else "")
+        elif token == "$upscope":
+            _read_block(tokens)
+            if scopes:
+                scopes.pop()
+        elif token == "$var":
+            block = _read_block(tokens)
+            if len(block) < 4:
+                raise ValueError(f"corrupt $var {' '.join(block)[:40]!r}")
+            var_type, width, ident, name = block[0], block[1], block[2], block[3]
+            if ident in variables:
+                continue
+            if var_type == "real" or var_type == "realtime":
+                kind = "analog"
+            elif var_type in _SCALAR_TYPES and width == "1":
+                kind = "logic"
+            else:
+                continue
+            if name in names:
+                name = ".".join([*scopes, name])
+            names.add(name)
+            variables[ident] = VcdVar(ident, name, kind)
+            if len(variables) > MAX_CHANNELS:
+                raise ValueError(f"more than {MAX_CHANNELS} variables")
+        elif token.startswith("$") and token != "$end":
+            _read_block(tokens)
+        else:
+            raise ValueError(f"not a VCD file (unexpected {token[:20]!r} in the header)")
+    raise ValueError("truncated file: no $enddefinitions")
+
+
+def read_vcd_header(path: Path) -> VcdHeader:
+    return _header(_tokens(path))
+
+
+def read_vcd_file_header(path: Path) -> CaptureHeader:
+    header = read_vcd_header(path)
+    return CaptureHeader(tuple(ChannelHeader(v.name, v.kind) for v in header.variables))
+
+
+def _bit(value: str) -> tuple[int, bool]:
+    if value == "1":
+        return 1, False
+    if value == "0":
+        return 0, False
+    if value in ("x", "X", "z", "Z"):
+        return 0, True
+    raise ValueError(f"bad scalar value {value!r}")
+
+
+def load_vcd(path: Path) -> list[RawChannel]:
+    import numpy as np
+
+    tokens = _tokens(path)
+    header = _header(tokens)
+    wanted = {v.ident: v for v in header.variables}
+    changes: dict[str, list[tuple[int, float]]] = {v.ident: [] for v in header.variables}
+    unknown = dict.fromkeys(wanted, 0)
+    first: int | None = None
+    last = 0
+    step = 0
+    time = 0
+    for token in tokens:
+        head = token[0]
+        if head == "#":
+            try:
+                time = int(token[1:])
+            except ValueError:
+                raise ValueError(f"bad time stamp {token[:20]!r}") from None
+            if time < last:
+                raise ValueError(f"time stamps go backwards at #{time}")
+            if first is None:
+                first = time
+            step = math.gcd(step, time - first)
+            last = time
+        elif head in "01xXzZ":
+            ident = token[1:]
+            if ident in wanted:
+                bit, is_unknown = _bit(head)
+                unknown[ident] += is_unknown
+                changes[ident].append((time, float(bit)))
+        elif head in "bBrR":
+            value = token[1:]
+            ident = next(tokens, "")
+            if ident in wanted and head in "rR":
+                try:
+                    changes[ident].append((time, float(value)))
+                except ValueError:
+                    raise ValueError(f"bad real value {value[:20]!r}") from None
+        elif head == "$":
+            if token not in ("$dumpvars", "$dumpall", "$dumpon", "$dumpoff", "$end"):
+                _read_block(tokens)
+        else:
+            raise ValueError(f"unexpected token {token[:20]!r}")
+    if first is None:
+        raise ValueError("no time stamps (empty dump)")
+    step = step or 1
+    n_samples = (last - first) // step + 1
+    check_decoded_size(8 * n_samples * len(wanted), "VCD dump")
+    rate = 1.0 / (step * header.timescale_s)
+    out: list[RawChannel] = []
+    for var in header.variables:
+        points = changes[var.ident]
+        positions = np.array([(t - first) // step for t, _ in points], dtype=np.int64)
+        values = np.array([v for _, v in points], dtype=np.float64)
+        if positions.size == 0 or positions[0] != 0:
+            positions = np.concatenate(([0], positions))
+            values = np.concatenate(([0.0], values))
+        # Several changes at one time stamp: the last one wins.
+        keep = np.append(positions[1:] != positions[:-1], True)
+        positions, values = positions[keep], values[keep]
+        lengths = np.diff(np.append(positions, n_samples))
+        samples: Any = np.repeat(values, lengths)
+        if var.kind == "logic":
+            samples = samples.astype(np.uint8)
+        metadata: dict[str, Any] = {"format": "vcd", "t0_s": first * header.timescale_s}
+        if unknown[var.ident]:
+            metadata["unknown_values"] = unknown[var.ident]
+        out.append(
+            RawChannel(
+                name=var.name,
+                samples=samples,
+                sample_rate_hz=rate,
+                units="bit" if var.kind == "logic" else None,
+                kind=var.kind,
+                metadata=metadata,
+            )
+        )
+    return out
