@@ -209,7 +209,8 @@ class Controller:
             self._report_stale(root, stale, removable=True)
         if errors:
             self.lines.append(
-                f"oscura: {len(errors)} capture(s) failed to load and kept their old entry: "
+                f"oscura: {len(errors)} capture(s) failed to load; their baseline entries, if any, "
+                "are unchanged: "
                 + ", ".join(errors[:5])
                 + (" ..." if len(errors) > 5 else "")
             )
