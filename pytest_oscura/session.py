@@ -210,9 +210,7 @@ class Controller:
         if errors:
             self.lines.append(
                 f"oscura: {len(errors)} capture(s) failed to load; their baseline entries, if any, "
-                "are unchanged: "
-                + ", ".join(errors[:5])
-                + (" ..." if len(errors) > 5 else "")
+                "are unchanged: " + ", ".join(errors[:5]) + (" ..." if len(errors) > 5 else "")
             )
 
     def _report_stale(self, root: CaptureRoot, stale: list[str], *, removable: bool) -> None:
