@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import scipy.fft
@@ -40,8 +41,8 @@ def main() -> None:
         samples = make(size)
         fft, full = best_of(
             repeats,
-            lambda samples=samples: scipy.fft.rfft(samples),
-            lambda samples=samples: measure(samples, SAMPLE_RATE_HZ, DEFAULT_MEASUREMENTS),
+            partial(scipy.fft.rfft, samples),
+            partial(measure, samples, SAMPLE_RATE_HZ, DEFAULT_MEASUREMENTS),
         )
         print(
             f"{name:6} {size:>9} samples: rfft {fft * 1e3:7.2f} ms, "

@@ -36,6 +36,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy
+
 # Importing a module registers its measurements, in this order.
 from pytest_oscura.measurements import basic as _basic  # noqa: F401
 from pytest_oscura.measurements import levels as _levels  # noqa: F401
@@ -135,19 +137,22 @@ def measure_detailed(
         raise KeyError(
             f"unknown measurement(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}"
         )
-    signal = Signal(samples, sample_rate_hz, xp)
     values: dict[str, float | None] = {}
     reasons: dict[str, str] = {}
-    for name in selected:
-        try:
-            value = float(REGISTRY[name].function(signal))
-        except NotApplicable as exc:
-            values[name], reasons[name] = None, str(exc) or "not applicable"
-            continue
-        if math.isfinite(value):
-            values[name] = value
-        else:
-            values[name], reasons[name] = None, "result is not a finite number"
+    # Overflow or 0/0 on extreme samples ends as a non-finite value and a reason below, not as
+    # a RuntimeWarning that a suite running with ``-W error`` would turn into an exception.
+    with numpy.errstate(all="ignore"):
+        signal = Signal(samples, sample_rate_hz, xp)
+        for name in selected:
+            try:
+                value = float(REGISTRY[name].function(signal))
+            except NotApplicable as exc:
+                values[name], reasons[name] = None, str(exc) or "not applicable"
+                continue
+            if math.isfinite(value):
+                values[name] = value
+            else:
+                values[name], reasons[name] = None, "result is not a finite number"
     return MeasurementResult(values, reasons)
 
 

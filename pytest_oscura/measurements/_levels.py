@@ -10,8 +10,8 @@ Method (IEEE 181-2011, histogram mode method, with a refinement):
    upper half; the mode of each half locates the base and the top state.
 2. The width of each mode is measured as the run of bins holding at least half the mode's count
    (its FWHM, one bin for a noise-free level).
-3. The level is the mean of the samples inside a window of about ±FWHM around it, re-centred
-   on that mean until it stops moving (a mean shift). A noise-free level therefore reads the
+3. The level is the mean of the samples inside a window of ±FWHM around it, re-centred on
+   that mean until it stops moving (a mean shift). A noise-free level therefore reads the
    exact sample value, and a Gaussian-broadened level reads the centre of its distribution,
    instead of the centre of a coarse bin (which biases amplitude by up to a bin width).
 """
@@ -28,7 +28,9 @@ import numpy
 _SAMPLES_PER_BIN = 16
 _MIN_BINS = 16
 _MAX_BINS = 4096
-_MAX_SHIFTS = 32
+_MAX_SHIFTS = 64
+#: "Near a state": within this fraction of the amplitude of the level.
+NEAR_STATE = 0.05
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,9 @@ class StateLevels:
 
     base: float
     top: float
-    #: Fraction of samples lying between the 10 % and 90 % reference levels (from the
-    #: histogram, to a bin). About 0.6 for a sine, a few % for a clean pulse train.
-    band_fraction: float
+    #: Fraction of samples within 5 % of the amplitude of either level (from the histogram, to
+    #: a bin): near 1 for a pulse train, 0.29 for a sine, 0.1 for a triangle.
+    near_state_fraction: float
 
     @property
     def amplitude(self) -> float:
@@ -65,23 +67,33 @@ def histogram_state_levels(
     """
     span = maximum - minimum
     bins = bin_count(int(samples.size))
-    # Shrunk by far more than rounding, so that the maximum lands in the last bin without a
-    # clipping pass.
-    scale = bins * (1 - 1e-9) / span if span > 0 else math.inf
+    scale = bins / span if span > 0 else math.inf
     if not math.isfinite(scale):
-        return StateLevels(minimum, maximum, 0.0)
-    scaled = samples - minimum
-    scaled *= scale
-    index = scaled.astype(xp.int64)
-    del scaled
-    counts = to_host(xp.bincount(index, minlength=bins)).astype(numpy.float64)
-    sums = to_host(xp.bincount(index, weights=samples, minlength=bins))
-    width = 1 / scale
+        return StateLevels(minimum, maximum, 1.0)
+    position = samples - minimum
+    position *= scale  # in bins, from the minimum; the maximum sits at exactly ``bins``
+    index = position.astype(xp.int64)
+    counts = _fold_last(to_host(xp.bincount(index, minlength=bins + 1))).astype(numpy.float64)
+    # Per-bin sums of the positions rather than of the samples: they are relative to the
+    # minimum, so a small swing on a large offset (a 1 mV ripple on 12 V) keeps its precision.
+    sums = _fold_last(to_host(xp.bincount(index, weights=position, minlength=bins + 1)))
     half = bins // 2
-    base = _refined_mode(counts, sums, 0, half, minimum, width)
-    top = _refined_mode(counts, sums, half, bins, minimum, width)
-    band = _band_fraction(counts, base, top, minimum, width)
-    return StateLevels(base, top, band)
+    base = _refined_mode(counts, sums, 0, half, highest=False)
+    top = _refined_mode(counts, sums, half, bins, highest=True)
+    near = _near_state_fraction(counts, base, top)
+    # The position round trip can overshoot an extreme by an ulp; levels stay within the samples.
+    return StateLevels(
+        min(max(minimum + base / scale, minimum), maximum),
+        min(max(minimum + top / scale, minimum), maximum),
+        near,
+    )
+
+
+def _fold_last(per_bin: numpy.ndarray[Any, Any]) -> numpy.ndarray[Any, Any]:
+    """Move the count of samples at exactly the maximum (bin ``bins``) into the last bin."""
+    folded = per_bin[:-1].copy()
+    folded[-1] += per_bin[-1]
+    return folded
 
 
 def _refined_mode(
@@ -89,46 +101,51 @@ def _refined_mode(
     sums: numpy.ndarray[Any, Any],
     start: int,
     stop: int,
-    origin: float,
-    width: float,
+    highest: bool,
 ) -> float:
-    """Mean of the samples around the mode of bins [start, stop), by a windowed mean shift."""
+    """Mean position (in bins) of the samples around the mode of bins [start, stop), by a
+    windowed mean shift.
+
+    The window is continuous: bins cut by its edges count in proportion to the part inside
+    (samples taken as spread evenly within a bin), so the result moves continuously with the
+    data instead of jumping when the window gains or loses a whole bin. ``highest`` breaks ties
+    between equal modes towards the top (else the bottom) of the range.
+    """
     region = counts[start:stop]
-    mode = start + int(numpy.argmax(region))
+    if highest:  # ties go to the outermost bin, so that negating the signal mirrors the result
+        mode = stop - 1 - int(numpy.argmax(region[::-1]))
+    else:
+        mode = start + int(numpy.argmax(region))
     if counts[mode] == 0:  # an empty half cannot happen (min and max sit in opposite halves)
-        return origin + (mode + 0.5) * width
+        return mode + 0.5
     below = numpy.flatnonzero(region < counts[mode] / 2) + start
     left_of = below[below < mode]
     right_of = below[below > mode]
     left = int(left_of[-1]) if left_of.size else start - 1
     right = int(right_of[0]) if right_of.size else stop
-    radius = max(0.5, (right - left - 1) - 0.5)  # bins; a single-bin mode uses that bin alone
-    centre = mode + 0.5
-    level = float(sums[mode] / counts[mode])
+    radius = 0.5 * (right - left - 1)  # half the FWHM; half a bin for a noise-free level
+    edges = numpy.arange(start, stop + 1, dtype=numpy.float64)
+    cum_counts = numpy.concatenate([[0.0], numpy.cumsum(counts[start:stop])])
+    cum_sums = numpy.concatenate([[0.0], numpy.cumsum(sums[start:stop])])
+    centre = float(sums[mode] / counts[mode])
     for _ in range(_MAX_SHIFTS):
-        first = max(start, math.ceil(centre - radius - 0.5))
-        last = min(stop - 1, math.floor(centre + radius - 0.5))
-        total = float(counts[first : last + 1].sum())
-        if total == 0:
+        window = numpy.clip([centre - 2 * radius, centre + 2 * radius], start, stop)
+        count_lo, count_hi = numpy.interp(window, edges, cum_counts)
+        sum_lo, sum_hi = numpy.interp(window, edges, cum_sums)
+        if not count_hi > count_lo:
             break
-        level = float(sums[first : last + 1].sum()) / total
-        new_centre = (level - origin) / width
-        if abs(new_centre - centre) < 1e-3:
-            break
+        new_centre = float((sum_hi - sum_lo) / (count_hi - count_lo))
+        if abs(new_centre - centre) < 1e-10:  # bins
+            return new_centre
         centre = new_centre
-    return level
+    return centre
 
 
-def _band_fraction(
-    counts: numpy.ndarray[Any, Any], base: float, top: float, origin: float, width: float
-) -> float:
-    """Fraction of samples in bins lying wholly between the 10 % and 90 % reference levels."""
-    amplitude = top - base
-    if amplitude <= 0:
-        return 0.0
-    first = math.ceil((base + 0.1 * amplitude - origin) / width)
-    last = math.floor((base + 0.9 * amplitude - origin) / width)  # exclusive
+def _near_state_fraction(counts: numpy.ndarray[Any, Any], base: float, top: float) -> float:
+    """Fraction of samples in bins whose centre is within 5 % of the amplitude of a level
+    (positions in bins)."""
+    reach = NEAR_STATE * (top - base)
+    centres = numpy.arange(counts.size) + 0.5
+    near = (numpy.abs(centres - base) <= reach) | (numpy.abs(centres - top) <= reach)
     total = float(counts.sum())
-    if last <= first or total == 0:
-        return 0.0
-    return float(counts[max(first, 0) : max(last, 0)].sum()) / total
+    return float(counts[near].sum()) / total if total else 0.0

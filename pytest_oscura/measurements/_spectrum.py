@@ -11,7 +11,9 @@ to every bin, so ratios of summed powers are ratios of signal powers.
 - DC: the lobe at bins 0..4, excluded from everything;
 - harmonics 2..10: at ``h · f0`` folded into the first Nyquist zone (aliased harmonics land where
   a sampled signal puts them), each lobe counted once and never over DC or the fundamental;
-- noise: every remaining bin; the largest remaining lobe (harmonic or not) is the worst spur.
+- noise: the mean power of the remaining bins, extended over the bins under the fundamental
+  and harmonic lobes too (so excluding those lobes does not flatter SNR);
+- spur: the largest lobe outside DC and the fundamental, harmonic or not.
 """
 
 from __future__ import annotations
@@ -56,7 +58,11 @@ class Spectrum:
     fundamental_bin: float  #: interpolated, in bins of sample_rate / size
     signal: float  #: fundamental lobe power
     harmonics: float  #: summed lobe power of harmonics 2..10
-    noise: float  #: everything else except DC
+    #: noise over the whole band but DC: the mean power per bin outside the DC, fundamental and
+    #: harmonic lobes, times the number of bins outside the DC lobe
+    noise: float
+    #: all power outside the DC and fundamental lobes, plus the noise estimated under the latter
+    noise_and_distortion: float
     spur: float | None  #: largest lobe other than DC and the fundamental; None if no room
 
     @property
@@ -81,11 +87,7 @@ def compute_spectrum(xp: Any, centred: Any, to_host: Any) -> Spectrum:
     bins = int(power.size)
     if size % 2 == 0:
         power[-1] *= 0.5  # the Nyquist bin is not doubled in a one-sided spectrum
-    # One pass for the total, one for the peak.
-    total = float(xp.sum(power[1:]))
     peak = int(xp.argmax(power[1:])) + 1
-    if total <= 0:
-        raise NotApplicable("no AC content")
     if peak <= 2 * LOBE:
         raise NotApplicable(
             f"fundamental at bin {peak} is within the DC lobe: capture fewer than "
@@ -94,19 +96,17 @@ def compute_spectrum(xp: Any, centred: Any, to_host: Any) -> Spectrum:
     if peak >= bins - 1 - LOBE:
         raise NotApplicable("fundamental too close to the Nyquist frequency")
 
-    dc_bins = numpy.arange(0, LOBE + 1)
+    # Read the tone lobes, then zero them in place: the noise is the sum of what is left, not
+    # a difference of large sums (which would floor SNR at about 156 dB by rounding).
     fund_bins = numpy.arange(peak - LOBE, peak + LOBE + 1)
     fund_power = to_host(power[peak - LOBE : peak + LOBE + 1])
     signal = float(fund_power.sum())
     fundamental_bin = float(numpy.dot(fund_bins, fund_power)) / signal
+    power[: LOBE + 1] = 0
+    power[peak - LOBE : peak + LOBE + 1] = 0
+    spur = _largest_lobe(xp, power, to_host)
 
-    # A tone must stand 10 dB above what a flat spectrum puts in one lobe (capped at half the
-    # power, which a sine at 0 dB SNR still meets).
-    share = min(0.5, 10.0 * (2 * LOBE + 1) / bins)
-    if signal < share * total:
-        raise NotApplicable("no dominant tone in the spectrum")
-
-    claimed = set(dc_bins.tolist()) | set(fund_bins.tolist())
+    claimed = set(range(LOBE + 1)) | set(fund_bins.tolist())
     harmonic_bins: list[int] = []
     for h in HARMONICS:
         alias = math.fmod(h * fundamental_bin, size)
@@ -117,28 +117,35 @@ def compute_spectrum(xp: Any, centred: Any, to_host: Any) -> Spectrum:
             if 0 <= k < bins and k not in claimed:
                 claimed.add(k)
                 harmonic_bins.append(k)
-    harmonics = (
-        float(to_host(xp.take(power, xp.asarray(harmonic_bins))).sum()) if harmonic_bins else 0.0
-    )
-    dc = float(to_host(power[1 : LOBE + 1]).sum())
-    noise = total - dc - signal - harmonics
-    spur = _largest_spur(xp, power, peak, bins, to_host)
-    return Spectrum(size, fundamental_bin, signal, harmonics, noise, spur)
+    harmonics = 0.0
+    if harmonic_bins:
+        where = xp.asarray(harmonic_bins)
+        harmonics = float(to_host(xp.take(power, where)).sum())
+        power[where] = 0
+    residual = float(xp.sum(power))
+    # Noise also lies under the fundamental's and the harmonics' lobes. Estimate it there from
+    # the mean noise per remaining bin, or SNR reads high by the excluded share of the band
+    # (several dB on a short record, where ten harmonic lobes cover much of it).
+    remaining = bins - len(claimed)
+    if remaining < 2 * LOBE + 1:
+        raise NotApplicable("too few bins left to estimate the noise")
+    per_bin = residual / remaining
+    noise = per_bin * (bins - (LOBE + 1))
+    # SINAD's denominator: everything measured outside DC and the fundamental, plus the noise
+    # estimated under the fundamental's lobe.
+    noise_and_distortion = residual + harmonics + per_bin * fund_bins.size
+
+    # A tone must stand 10 dB above what a flat spectrum puts in one lobe (capped at half the
+    # power, which a sine at 0 dB SNR still meets).
+    share = min(0.5, 10.0 * (2 * LOBE + 1) / bins)
+    if signal < share * (signal + harmonics + residual):
+        raise NotApplicable("no dominant tone in the spectrum")
+    return Spectrum(size, fundamental_bin, signal, harmonics, noise, noise_and_distortion, spur)
 
 
-def _largest_spur(xp: Any, power: Any, peak: int, bins: int, to_host: Any) -> float | None:
-    """Lobe power around the largest bin outside the DC and fundamental lobes."""
-    candidates: list[tuple[float, int]] = []
-    for lo, hi in ((LOBE + 1, peak - LOBE), (peak + LOBE + 1, bins)):
-        if hi > lo:
-            k = int(xp.argmax(power[lo:hi])) + lo
-            candidates.append((float(power[k]), k))
-    if not candidates:
-        return None
-    _, k = max(candidates)
-    lobe = [
-        j
-        for j in range(k - LOBE, k + LOBE + 1)
-        if LOBE < j < bins and not peak - LOBE <= j <= peak + LOBE
-    ]
-    return float(to_host(xp.take(power, xp.asarray(lobe))).sum())
+def _largest_lobe(xp: Any, power: Any, to_host: Any) -> float | None:
+    """Lobe power (±LOBE bins) around the largest bin of ``power``; None if all are zero."""
+    k = int(xp.argmax(power))
+    lobe = to_host(power[max(k - LOBE, 0) : k + LOBE + 1])
+    total = float(lobe.sum())
+    return total if total > 0 else None

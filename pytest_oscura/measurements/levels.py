@@ -8,9 +8,10 @@ from __future__ import annotations
 from pytest_oscura.measurements.registry import SIGNAL_UNIT, NotApplicable, register
 from pytest_oscura.measurements.signal import Signal
 
-#: Overshoot and undershoot need a two-state waveform: at most this fraction of the samples may
-#: lie between the 10 % and 90 % reference levels (a sine has about 59 %, a triangle 80 %).
-MAX_BAND_FRACTION = 0.4
+#: Overshoot and undershoot need a two-state waveform: at least this fraction of the samples
+#: must lie within 5 % of the amplitude of the top or base level (a sine has 29 %, a triangle
+#: 10 %, a pulse train nearly all).
+MIN_NEAR_STATE_FRACTION = 0.5
 
 
 @register("top", SIGNAL_UNIT, "High state level, IEEE 181 histogram method")
@@ -44,10 +45,10 @@ def _require_pulse(signal: Signal) -> None:
     levels = signal.require_two_levels()
     if signal.edges.count == 0:
         raise NotApplicable("no complete transition between the 10 % and 90 % levels")
-    if levels.band_fraction > MAX_BAND_FRACTION:
+    if levels.near_state_fraction < MIN_NEAR_STATE_FRACTION:
         raise NotApplicable(
-            f"not a two-state waveform: {levels.band_fraction:.0%} of the samples lie between "
-            "the 10 % and 90 % levels"
+            f"not a two-state waveform: only {levels.near_state_fraction:.0%} of the samples lie "
+            "near the top or base level"
         )
 
 

@@ -2,7 +2,8 @@
 
 All of them read :attr:`Signal.spectrum`: 4-term Blackman-Harris window, main-lobe power
 summation, DC excluded, harmonics 2..10 folded into the first Nyquist zone (see
-:mod:`._spectrum`). ``P_s`` is the fundamental's power, ``P_h`` the harmonics', ``P_n`` the rest.
+:mod:`._spectrum`). ``P_s`` is the fundamental's power, ``P_h`` the harmonics', ``P_n`` the
+noise.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def thd(signal: Signal) -> float:
 def snr(signal: Signal) -> float:
     """Signal-to-noise ratio, in dB (IEEE 1241-2010): 10·log10(P_s / P_n).
 
-    The noise excludes DC and harmonics 2..10.
+    The noise excludes DC and harmonics 2..10; its power under the excluded lobes is estimated
+    from the mean noise power per bin, so P_n covers the whole band from DC to Nyquist.
     """
     return _db(signal.spectrum.signal / _noise(signal))
 
@@ -48,12 +50,12 @@ def snr(signal: Signal) -> float:
 @register("sinad", "dB", "Signal to noise-and-distortion ratio, IEEE 1241")
 def sinad(signal: Signal) -> float:
     """Signal to noise and distortion, in dB (IEEE 1241-2010):
-    10·log10(P_s / (P_n + P_h))."""
+    10·log10(P_s / P_nd), where P_nd is all power outside DC and the fundamental (noise,
+    harmonics, spurs), plus the noise estimated under the fundamental's lobe."""
     spectrum = signal.spectrum
-    distortion = spectrum.noise + spectrum.harmonics
-    if not distortion > 0:
+    if not spectrum.noise_and_distortion > 0:
         raise NotApplicable("noise and distortion power is below numerical precision")
-    return _db(spectrum.signal / distortion)
+    return _db(spectrum.signal / spectrum.noise_and_distortion)
 
 
 @register("enob", "bits", "Effective number of bits: (SINAD − 1.76) / 6.02, IEEE 1241")

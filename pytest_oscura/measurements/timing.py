@@ -29,7 +29,8 @@ def period(signal: Signal) -> float:
 
 @register("frequency", "Hz", "1 / period")
 def frequency(signal: Signal) -> float:
-    """Frequency, in Hz: 1 / :func:`period` (same estimator: crossing fit, FFT fallback)."""
+    """Frequency, in Hz: 1 / :func:`period` (IEEE 181-2011 reference-level instants; same
+    estimator: crossing fit, interpolated FFT fallback)."""
     return signal.sample_rate_hz / signal.period_samples
 
 
