@@ -124,17 +124,22 @@ def _refined_mode(
     left = int(left_of[-1]) if left_of.size else start - 1
     right = int(right_of[0]) if right_of.size else stop
     radius = 0.5 * (right - left - 1)  # half the FWHM; half a bin for a noise-free level
-    edges = numpy.arange(start, stop + 1, dtype=numpy.float64)
-    cum_counts = numpy.concatenate([[0.0], numpy.cumsum(counts[start:stop])])
-    cum_sums = numpy.concatenate([[0.0], numpy.cumsum(sums[start:stop])])
+    cum_counts = numpy.concatenate([[0.0], numpy.cumsum(counts[start:stop])]).tolist()
+    cum_sums = numpy.concatenate([[0.0], numpy.cumsum(sums[start:stop])]).tolist()
+
+    def cumulative(table: list[float], at: float) -> float:
+        """``table`` (cumulative per bin edge from ``start``) interpolated at position ``at``."""
+        at = min(max(at, start), stop) - start
+        i = min(int(at), stop - start - 1)
+        return table[i] + (at - i) * (table[i + 1] - table[i])
+
     centre = float(sums[mode] / counts[mode])
     for _ in range(_MAX_SHIFTS):
-        window = numpy.clip([centre - 2 * radius, centre + 2 * radius], start, stop)
-        count_lo, count_hi = numpy.interp(window, edges, cum_counts)
-        sum_lo, sum_hi = numpy.interp(window, edges, cum_sums)
-        if not count_hi > count_lo:
+        lo, hi = centre - 2 * radius, centre + 2 * radius
+        count = cumulative(cum_counts, hi) - cumulative(cum_counts, lo)
+        if not count > 0:
             break
-        new_centre = float((sum_hi - sum_lo) / (count_hi - count_lo))
+        new_centre = (cumulative(cum_sums, hi) - cumulative(cum_sums, lo)) / count
         if abs(new_centre - centre) < 1e-10:  # bins
             return new_centre
         centre = new_centre
