@@ -74,10 +74,15 @@ def find_edges(xp: Any, samples: Any, low: float, mid: float, high: float, to_ho
     last_before = stops[change - 1] - 1  # last sample in the old state
     first_after = starts[change]  # first sample in the new state
 
-    above_mid = samples > mid
-    mid_cross = xp.flatnonzero(above_mid[1:] != above_mid[:-1])  # between i and i + 1
-    at = xp.searchsorted(mid_cross, xp.asarray(last_before))
-    mid_index = to_host(xp.take(mid_cross, at)).astype(numpy.int64)
+    # The 50 % crossing lies between the two samples of a one-sample edge; only wider edges
+    # (a sample inside the 10..90 % band) need the first 50 % crossing after their start.
+    mid_index = last_before.copy()
+    wide = numpy.flatnonzero(first_after - last_before > 1)
+    if wide.size:
+        above_mid = samples > mid
+        mid_cross = xp.flatnonzero(above_mid[1:] != above_mid[:-1])  # between i and i + 1
+        at = xp.searchsorted(mid_cross, xp.asarray(last_before[wide]))
+        mid_index[wide] = to_host(xp.take(mid_cross, at))
 
     gather = numpy.concatenate([last_before, last_before + 1, first_after - 1, first_after])
     gather = numpy.concatenate([gather, mid_index, mid_index + 1])

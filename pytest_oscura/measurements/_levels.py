@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy
 
+from pytest_oscura.measurements.registry import NotApplicable
+
 #: Histogram bins are ``size // _SAMPLES_PER_BIN``, clipped to [_MIN_BINS, _MAX_BINS].
 _SAMPLES_PER_BIN = 16
 _MIN_BINS = 16
@@ -64,8 +66,13 @@ def histogram_state_levels(
     """State levels of ``samples`` (1-D, finite) whose extremes are ``minimum``, ``maximum``.
 
     ``to_host`` converts a small array of namespace ``xp`` to a numpy array.
+
+    Raises:
+        NotApplicable: ``maximum - minimum`` overflows.
     """
     span = maximum - minimum
+    if not math.isfinite(span):
+        raise NotApplicable("sample range overflows a float")
     bins = bin_count(int(samples.size))
     scale = bins / span if span > 0 else math.inf
     if not math.isfinite(scale):
