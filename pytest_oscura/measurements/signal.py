@@ -41,12 +41,8 @@ class Signal:
     """
 
     def __init__(self, samples: Any, sample_rate_hz: float, xp: Any = None) -> None:
-        if xp is None:
-            import numpy
-
-            xp = numpy
-        self.xp = xp
-        self.samples = xp.asarray(samples, dtype=xp.float64)
+        self.xp = numpy if xp is None else xp
+        self.samples = self.xp.asarray(samples, dtype=self.xp.float64)
         self.sample_rate_hz = float(sample_rate_hz)
 
     @property
