@@ -3,6 +3,30 @@
 >>> import numpy as np
 >>> measure(np.array([1.0, -1.0, 1.0, -1.0]), sample_rate_hz=1e3, names=["rms", "vpp"])
 {'rms': 1.0, 'vpp': 2.0}
+
+The measurements (definitions in ``docs/MEASUREMENTS.md``):
+
+- :mod:`.basic`: ``mean``, ``rms``, ``ac_rms``, ``min``, ``max``, ``vpp``;
+- :mod:`.levels`: ``top``, ``base``, ``amplitude``, ``overshoot``, ``undershoot`` (IEEE 181);
+- :mod:`.timing`: ``frequency``, ``period``, ``duty_cycle``, ``pulse_width``, ``rise_time``,
+  ``fall_time``, ``edge_count`` (IEEE 181);
+- :mod:`.spectral`: ``thd``, ``snr``, ``sinad``, ``enob``, ``sfdr`` (IEEE 1241).
+
+Default set: every measurement of the table in ``MEASUREMENTS.md``, that is everything except
+``edge_count``. A capture measures each applicable one and reports the others as not applicable
+with a reason, so one default fits rails, clocks and sines alike, and the shared work (one
+histogram, one transition scan, one FFT) is paid once whatever the selection. ``edge_count`` is
+left out because it counts edges inside the capture window: a trigger or record-length change
+moves it by one without the signal changing. The ``logic`` and ``all`` profiles include it.
+
+Profiles (:data:`PROFILES`), selectable per glob in ``oscura.toml``:
+
+- ``basic``: the six sample statistics;
+- ``rail``: DC power rails, the sample statistics (mean, rms, ripple as ac_rms, min, max, vpp);
+- ``pulse``: clocks and digital lines on a scope: levels, aberrations and timing;
+- ``logic``: logic-analyzer channels: timing only (no analog edges to measure);
+- ``adc``: sine and ADC tests: amplitude statistics, frequency and the spectral set;
+- ``all``: every registered measurement.
 """
 
 from __future__ import annotations
@@ -12,7 +36,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_oscura.measurements import basic as _basic  # noqa: F401  (registers measurements)
+import numpy
+
+# Importing a module registers its measurements, in this order.
+from pytest_oscura.measurements import basic as _basic  # noqa: F401
+from pytest_oscura.measurements import levels as _levels  # noqa: F401
+from pytest_oscura.measurements import spectral as _spectral  # noqa: F401
+from pytest_oscura.measurements import timing as _timing  # noqa: F401
 from pytest_oscura.measurements.registry import REGISTRY, Measurement, NotApplicable, register
 from pytest_oscura.measurements.signal import Signal
 
@@ -31,12 +61,24 @@ __all__ = [
     "unknown_measurements",
 ]
 
-DEFAULT_MEASUREMENTS: tuple[str, ...] = ("mean", "rms", "ac_rms", "min", "max", "vpp")
+_BASIC = ("mean", "rms", "ac_rms", "min", "max", "vpp")
+_LEVELS = ("top", "base", "amplitude", "overshoot", "undershoot")
+_TIMING = ("frequency", "period", "duty_cycle", "pulse_width", "rise_time", "fall_time")
+_SPECTRAL = ("thd", "snr", "sinad", "enob", "sfdr")
+
+#: What ``measure`` computes when no names are given (see the module docstring for the choice).
+DEFAULT_MEASUREMENTS: tuple[str, ...] = _BASIC + _LEVELS + _TIMING + _SPECTRAL
+_DEFAULT_SET = frozenset(DEFAULT_MEASUREMENTS)
 
 # Named measurement sets a suite can select in oscura.toml instead of listing names.
 PROFILES: dict[str, tuple[str, ...]] = {
-    "basic": DEFAULT_MEASUREMENTS,
-    "all": DEFAULT_MEASUREMENTS,
+    "basic": _BASIC,
+    "rail": ("mean", "rms", "ac_rms", "min", "max", "vpp"),
+    "pulse": ("min", "max", "vpp", *_LEVELS, *_TIMING),
+    "logic": ("frequency", "period", "duty_cycle", "pulse_width", "edge_count"),
+    "adc": ("mean", "ac_rms", "min", "max", "vpp", "frequency", *_SPECTRAL),
+    # Everything registered, the default set first (measurements added later come after it).
+    "all": DEFAULT_MEASUREMENTS + tuple(name for name in REGISTRY if name not in _DEFAULT_SET),
 }
 
 
@@ -95,19 +137,22 @@ def measure_detailed(
         raise KeyError(
             f"unknown measurement(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}"
         )
-    signal = Signal(samples, sample_rate_hz, xp)
     values: dict[str, float | None] = {}
     reasons: dict[str, str] = {}
-    for name in selected:
-        try:
-            value = float(REGISTRY[name].function(signal))
-        except NotApplicable as exc:
-            values[name], reasons[name] = None, str(exc) or "not applicable"
-            continue
-        if math.isfinite(value):
-            values[name] = value
-        else:
-            values[name], reasons[name] = None, "result is not a finite number"
+    # Overflow or 0/0 on extreme samples ends as a non-finite value and a reason below, not as
+    # a RuntimeWarning that a suite running with ``-W error`` would turn into an exception.
+    with numpy.errstate(all="ignore"):
+        signal = Signal(samples, sample_rate_hz, xp)
+        for name in selected:
+            try:
+                value = float(REGISTRY[name].function(signal))
+            except NotApplicable as exc:
+                values[name], reasons[name] = None, str(exc) or "not applicable"
+                continue
+            if math.isfinite(value):
+                values[name] = value
+            else:
+                values[name], reasons[name] = None, "result is not a finite number"
     return MeasurementResult(values, reasons)
 
 

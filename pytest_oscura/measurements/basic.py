@@ -30,9 +30,7 @@ def ac_rms(signal: Signal) -> float:
     catastrophically for a small ripple on a large DC level (a 1 mV ripple on a 12 V rail).
     """
     signal.require_valid()
-    xp = signal.xp
-    centred = signal.samples - signal.mean
-    return math.sqrt(float(xp.mean(centred * centred)))
+    return math.sqrt(signal.variance)
 
 
 @register("min", SIGNAL_UNIT, "Smallest sample value")

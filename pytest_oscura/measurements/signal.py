@@ -6,26 +6,43 @@ what numpy and CuPy both provide, so the same code can run on a GPU.
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy
+
+from pytest_oscura.measurements._edges import Edges, PeriodFit, find_edges, fit_period
+from pytest_oscura.measurements._levels import StateLevels, histogram_state_levels
+from pytest_oscura.measurements._spectrum import Spectrum, compute_spectrum
 from pytest_oscura.measurements.registry import NotApplicable
+
+_T = TypeVar("_T")
+
+#: Same-direction crossings deviating from a straight line by more than this many periods (RMS)
+#: are not a periodic signal; frequency then comes from the spectrum.
+MAX_CROSSING_JITTER = 0.05
+
+
+def _unwrap(outcome: _T | NotApplicable) -> _T:
+    if isinstance(outcome, NotApplicable):
+        raise NotApplicable(str(outcome))
+    return outcome
 
 
 class Signal:
     """One channel's samples (1-D, in the capture's units) and sample rate in Hz.
 
     Shared intermediate results are ``cached_property`` attributes, so a measurement set computes
-    each of them once per signal.
+    each of them once per signal: the state levels (one histogram), the transitions (one scan),
+    the period and the windowed spectrum (one FFT). A shared result that does not apply is cached
+    as its :class:`NotApplicable` and raised again by the accessor, so the reason is computed once
+    too. Times inside these results are in samples; measurements convert to seconds.
     """
 
     def __init__(self, samples: Any, sample_rate_hz: float, xp: Any = None) -> None:
-        if xp is None:
-            import numpy
-
-            xp = numpy
-        self.xp = xp
-        self.samples = xp.asarray(samples, dtype=xp.float64)
+        self.xp = numpy if xp is None else xp
+        self.samples = self.xp.asarray(samples, dtype=self.xp.float64)
         self.sample_rate_hz = float(sample_rate_hz)
 
     @property
@@ -39,7 +56,9 @@ class Signal:
             return f"samples must be 1-D, got {self.samples.ndim}-D"
         if self.size == 0:
             return "no samples"
-        if not bool(self.xp.isfinite(self.samples).all()):
+        # min and max propagate NaN and are ±inf if any sample is: two cached reductions
+        # instead of an isfinite pass and an all() pass.
+        if not (math.isfinite(self.minimum) and math.isfinite(self.maximum)):
             return "samples contain NaN or infinite values"
         if not (self.sample_rate_hz > 0 and self.sample_rate_hz < float("inf")):
             return f"sample rate {self.sample_rate_hz!r} Hz is not a positive number"
@@ -55,7 +74,17 @@ class Signal:
 
     @cached_property
     def mean_square(self) -> float:
-        return float(self.xp.mean(self.samples * self.samples))
+        return float(self.xp.dot(self.samples, self.samples)) / self.size
+
+    @cached_property
+    def centred(self) -> Any:
+        """``samples − mean`` (shared by ``ac_rms`` and the spectrum; never modified)."""
+        return self.samples - self.mean
+
+    @cached_property
+    def variance(self) -> float:
+        """Mean square of :attr:`centred` (population variance, ddof = 0)."""
+        return float(self.xp.dot(self.centred, self.centred)) / self.size
 
     @cached_property
     def minimum(self) -> float:
@@ -64,3 +93,94 @@ class Signal:
     @cached_property
     def maximum(self) -> float:
         return float(self.xp.max(self.samples))
+
+    def to_host(self, array: Any) -> Any:
+        """A small array of this signal's namespace as a numpy array (a copy off a GPU)."""
+        if self.xp is numpy:
+            return array
+        return self.xp.asnumpy(array)
+
+    # -- state levels -------------------------------------------------------------------------
+
+    @cached_property
+    def state_levels(self) -> StateLevels:
+        """IEEE 181 histogram base and top levels (see :mod:`._levels`)."""
+        self.require_valid()
+        return histogram_state_levels(
+            self.xp, self.samples, self.minimum, self.maximum, self.to_host
+        )
+
+    def require_two_levels(self) -> StateLevels:
+        """The state levels, or :class:`NotApplicable` when top and base coincide."""
+        levels = self.state_levels
+        if not levels.top > levels.base:
+            raise NotApplicable("signal is constant: no distinct top and base levels")
+        return levels
+
+    # -- transitions --------------------------------------------------------------------------
+
+    @cached_property
+    def _edges(self) -> Edges | NotApplicable:
+        try:
+            self.require_valid()
+            if self.size < 3:
+                return NotApplicable(f"too few samples for a transition ({self.size})")
+            levels = self.require_two_levels()
+        except NotApplicable as exc:
+            return exc
+        return find_edges(
+            self.xp,
+            self.samples,
+            levels.reference(0.1),
+            levels.reference(0.5),
+            levels.reference(0.9),
+            self.to_host,
+        )
+
+    @property
+    def edges(self) -> Edges:
+        """Complete transitions with 10 %/90 % hysteresis (instants in samples)."""
+        return _unwrap(self._edges)
+
+    @cached_property
+    def _period(self) -> float | NotApplicable:
+        try:
+            edges = self.edges
+        except NotApplicable as exc:
+            return exc
+        fit: PeriodFit | None = fit_period(edges.rising_mid, edges.falling_mid)
+        if fit is not None and fit.period > 0 and fit.jitter <= MAX_CROSSING_JITTER:
+            return fit.period
+        try:
+            spectrum = self.spectrum
+        except NotApplicable as exc:
+            why = (
+                "fewer than two same-direction transitions"
+                if fit is None
+                else f"crossings are irregular ({fit.jitter:.0%} of a period RMS)"
+            )
+            return NotApplicable(f"{why}, and no spectral fallback: {exc}")
+        return 1.0 / spectrum.frequency_fraction
+
+    @property
+    def period_samples(self) -> float:
+        """Period in samples: least-squares fit over all same-direction 50 % crossings, or the
+        interpolated spectral peak when there are too few or too irregular crossings."""
+        return _unwrap(self._period)
+
+    # -- spectrum -----------------------------------------------------------------------------
+
+    @cached_property
+    def _spectrum(self) -> Spectrum | NotApplicable:
+        try:
+            self.require_valid()
+            if self.minimum == self.maximum:
+                raise NotApplicable("signal is constant: no spectrum")
+            return compute_spectrum(self.xp, self.centred, self.to_host)
+        except NotApplicable as exc:
+            return exc
+
+    @property
+    def spectrum(self) -> Spectrum:
+        """The windowed-FFT analysis of this capture (one FFT, see :mod:`._spectrum`)."""
+        return _unwrap(self._spectrum)

@@ -1,0 +1,55 @@
+"""Print the cost of the full default measurement set relative to one ``scipy.fft.rfft``.
+
+Run: ``python benchmarks/engine_ratio.py [size] [repeats]``. Both are timed in this process,
+interleaved, and the best of ``repeats`` is kept for each, which is robust to other load on the
+machine. MEASUREMENTS.md's speed target is a ratio of at most about 3 on 1,000,000 samples.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import scipy.fft
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _signals import SAMPLE_RATE_HZ, sine, square
+
+from pytest_oscura.measurements import DEFAULT_MEASUREMENTS, measure
+
+
+def best_of(repeats: int, *functions: Callable[[], object]) -> list[float]:
+    """Best wall time in seconds of each function, calls interleaved."""
+    best = [float("inf")] * len(functions)
+    for function in functions:
+        function()  # warm up (window cache, allocator)
+    for _ in range(repeats):
+        for i, function in enumerate(functions):
+            start = time.perf_counter()
+            function()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    for name, make in (("square", square), ("sine", sine)):
+        samples = make(size)
+        fft, full = best_of(
+            repeats,
+            partial(scipy.fft.rfft, samples),
+            partial(measure, samples, SAMPLE_RATE_HZ, DEFAULT_MEASUREMENTS),
+        )
+        print(
+            f"{name:6} {size:>9} samples: rfft {fft * 1e3:7.2f} ms, "
+            f"full default set ({len(DEFAULT_MEASUREMENTS)}) {full * 1e3:7.2f} ms, "
+            f"ratio {full / fft:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

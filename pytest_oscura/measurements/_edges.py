@@ -1,0 +1,146 @@
+"""Transitions with 10 %/90 % hysteresis and their interpolated reference-level instants. Pure.
+
+IEEE 181-2011: a rising transition starts at the last sample below the low reference level
+(10 %) and ends at the first sample above the high reference level (90 %) after it; falling is
+the mirror. Noise that wanders around one reference level without reaching the other creates no
+transition. The reference-level instants are interpolated linearly between the two samples that
+bracket each level.
+
+Vectorised: the sample array is scanned by a handful of comparisons and ``flatnonzero`` calls
+(runs of "below low" and "above high" samples, crossings of the 50 % level); the rest works on
+per-run and per-transition arrays, a few entries per edge. Instants are in samples (index units)
+on the host; callers divide by the sample rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy
+
+FloatArray = numpy.ndarray[Any, numpy.dtype[numpy.float64]]
+IntArray = numpy.ndarray[Any, numpy.dtype[numpy.int64]]
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Complete transitions of one signal, in time order within each direction (samples)."""
+
+    rising_mid: FloatArray  #: 50 % instants of rising transitions
+    falling_mid: FloatArray  #: 50 % instants of falling transitions
+    rising_duration: FloatArray  #: 10 % → 90 % durations of rising transitions
+    falling_duration: FloatArray  #: 90 % → 10 % durations of falling transitions
+    rising_span: IntArray  #: samples from the last one below 10 % to the first above 90 %
+    falling_span: IntArray
+
+    @property
+    def count(self) -> int:
+        return int(self.rising_mid.size + self.falling_mid.size)
+
+
+def _true_runs(xp: Any, mask: Any, to_host: Any) -> tuple[IntArray, IntArray]:
+    """(starts, stops) of the runs of ``True`` in a 1-D boolean array; stops are exclusive."""
+    size = int(mask.size)
+    changes = to_host(xp.flatnonzero(mask[1:] != mask[:-1])).astype(numpy.int64) + 1
+    head = [0] if bool(mask[0]) else []
+    tail = [size] if bool(mask[-1]) else []
+    bounds = numpy.concatenate([numpy.asarray(head, numpy.int64), changes, tail]).astype(
+        numpy.int64
+    )
+    return bounds[0::2], bounds[1::2]
+
+
+def find_edges(xp: Any, samples: Any, low: float, mid: float, high: float, to_host: Any) -> Edges:
+    """Complete transitions of ``samples`` between the ``low`` and ``high`` reference levels.
+
+    Requires ``low < mid < high`` and at least two samples.
+    """
+    low_starts, low_stops = _true_runs(xp, samples < low, to_host)
+    high_starts, high_stops = _true_runs(xp, samples > high, to_host)
+    starts = numpy.concatenate([low_starts, high_starts])
+    stops = numpy.concatenate([low_stops, high_stops])
+    is_high = numpy.concatenate(
+        [numpy.zeros(low_starts.size, bool), numpy.ones(high_starts.size, bool)]
+    )
+    order = numpy.argsort(starts, kind="stable")  # runs, not samples: a few per edge
+    starts, stops, is_high = starts[order], stops[order], is_high[order]
+    change = numpy.flatnonzero(is_high[1:] != is_high[:-1]) + 1
+    if change.size == 0:
+        empty = numpy.zeros(0)
+        none = numpy.zeros(0, numpy.int64)
+        return Edges(empty, empty, empty, empty, none, none)
+    rising = is_high[change]
+    last_before = stops[change - 1] - 1  # last sample in the old state
+    first_after = starts[change]  # first sample in the new state
+
+    # The 50 % crossing lies between the two samples of a one-sample edge; only wider edges
+    # (a sample inside the 10..90 % band) need the first 50 % crossing after their start.
+    mid_index = last_before.copy()
+    wide = numpy.flatnonzero(first_after - last_before > 1)
+    if wide.size:
+        above_mid = samples > mid
+        mid_cross = xp.flatnonzero(above_mid[1:] != above_mid[:-1])  # between i and i + 1
+        at = xp.searchsorted(mid_cross, xp.asarray(last_before[wide]))
+        mid_index[wide] = to_host(xp.take(mid_cross, at))
+
+    gather = numpy.concatenate([last_before, last_before + 1, first_after - 1, first_after])
+    gather = numpy.concatenate([gather, mid_index, mid_index + 1])
+    values = to_host(xp.take(samples, xp.asarray(gather)))
+    n = change.size
+    x_a, x_a1, x_b1, x_b, x_m, x_m1 = (values[k * n : (k + 1) * n] for k in range(6))
+
+    start_level = numpy.where(rising, low, high)
+    end_level = numpy.where(rising, high, low)
+    t_start = last_before + (start_level - x_a) / (x_a1 - x_a)
+    t_end = (first_after - 1) + (end_level - x_b1) / (x_b - x_b1)
+    t_mid = mid_index + (mid - x_m) / (x_m1 - x_m)
+    duration = t_end - t_start
+    span = first_after - last_before
+    falling = ~rising
+    return Edges(
+        rising_mid=t_mid[rising],
+        falling_mid=t_mid[falling],
+        rising_duration=duration[rising],
+        falling_duration=duration[falling],
+        rising_span=span[rising],
+        falling_span=span[falling],
+    )
+
+
+@dataclass(frozen=True)
+class PeriodFit:
+    """Least-squares period (samples) from crossing instants, and how regular they are."""
+
+    period: float
+    crossings: int
+    #: RMS deviation of the crossings from the fitted straight line, in periods
+    jitter: float
+
+
+def fit_period(*groups: FloatArray) -> PeriodFit | None:
+    """Common slope of ``t_k = t0_g + k · T`` over groups of same-direction crossing instants.
+
+    Each group (rising, falling) has its own intercept; groups with fewer than two crossings are
+    ignored. ``None`` when no group has two crossings.
+    """
+    usable = [g for g in groups if g.size >= 2]
+    if not usable:
+        return None
+    sxy = sxx = 0.0
+    for g in usable:
+        k = numpy.arange(g.size, dtype=numpy.float64)
+        k -= k.mean()
+        sxy += float(numpy.dot(k, g - g.mean()))
+        sxx += float(numpy.dot(k, k))
+    period = sxy / sxx
+    residual = 0.0
+    count = 0
+    for g in usable:
+        k = numpy.arange(g.size, dtype=numpy.float64)
+        k -= k.mean()
+        r = (g - g.mean()) - period * k
+        residual += float(numpy.dot(r, r))
+        count += g.size
+    jitter = (residual / count) ** 0.5 / period if period > 0 else float("inf")
+    return PeriodFit(period, count, jitter)

@@ -1,0 +1,143 @@
+"""Timing measurements (IEEE 181) against MEASUREMENTS.md's accuracy targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pytest_oscura.measurements import measure_detailed
+from tests.unit._waveforms import measure_any, noise, rc_square, sine, square, trapezoid
+
+FS = 1e6
+TIMING = ["frequency", "period", "duty_cycle", "pulse_width", "rise_time", "fall_time"]
+
+
+class TestFrequencyAndDuty:
+    @pytest.mark.parametrize(("period", "high"), [(100, 50), (1000, 300), (37, 5)])
+    def test_ideal_square_with_whole_sample_period(self, period, high):
+        m = measure_any(square(period * 12 + 7, period, high), FS, TIMING)
+        assert m["frequency"] == pytest.approx(FS / period, rel=1e-5)
+        assert m["period"] == pytest.approx(period / FS, rel=1e-5)
+        assert m["duty_cycle"] == pytest.approx(high / period, abs=0.002)
+        assert m["pulse_width"] == pytest.approx(high / FS, rel=1e-9)
+
+    @pytest.mark.parametrize("period", [100.37, 1234.5678])
+    @pytest.mark.parametrize("delay", [0.0, 17.25])
+    def test_trapezoid_with_fractional_period(self, period, delay):
+        plateau, edge = 0.3 * period, 6.0
+        x = trapezoid(int(period * 10.5), period, plateau, edge, 3.3, 0.0, delay)
+        m = measure_any(x, FS, TIMING)
+        assert m["frequency"] == pytest.approx(FS / period, rel=1e-5)
+        assert m["duty_cycle"] == pytest.approx((plateau + edge) / period, abs=0.002)
+
+    @pytest.mark.parametrize("cycles", [10.3, 123.456, 1000.1])
+    def test_sine_from_ten_periods(self, cycles):
+        n = 100_000
+        m = measure_any(sine(n, cycles, 1.5, 0.2), FS, TIMING)
+        assert m["frequency"] == pytest.approx(cycles / n * FS, rel=1e-5)
+        assert m["duty_cycle"] == pytest.approx(0.5, abs=0.002)
+
+    @pytest.mark.parametrize("seed", [5, 6, 7])
+    def test_sine_at_40_db_snr(self, seed):
+        # Naive edge counting without hysteresis reads this 1 kHz sine as about 1.5 kHz.
+        n, cycles = 100_000, 100.0
+        x = sine(n, cycles) + noise(n, np.sqrt(0.5) * 1e-2, seed)
+        m = measure_any(x, FS, ["frequency", "duty_cycle", "edge_count"])
+        assert m["frequency"] == pytest.approx(1000.0, rel=1e-3)
+        assert m["duty_cycle"] == pytest.approx(0.5, abs=0.01)
+        assert m["edge_count"] in (199, 200, 201)
+
+    def test_noisy_square(self):
+        n = 200_000
+        x = square(n, 1000, 250) + noise(n, 0.01, 8)
+        m = measure_any(x, FS, [*TIMING, "edge_count"])
+        assert m["frequency"] == pytest.approx(1000.0, rel=1e-5)
+        assert m["duty_cycle"] == pytest.approx(0.25, abs=0.002)
+        assert m["edge_count"] == 399
+
+    def test_very_noisy_sine_falls_back_to_the_spectrum(self):
+        # At 0 dB SNR hysteresis cannot find clean edges; the interpolated FFT peak still can.
+        n, cycles = 100_000, 123.45
+        x = sine(n, cycles) + noise(n, np.sqrt(0.5), 9)
+        assert measure_any(x, FS, ["edge_count"])["edge_count"] > 1000  # crossings are useless
+        m = measure_any(x, FS, ["frequency", "period"])
+        assert m["frequency"] == pytest.approx(cycles / n * FS, rel=1e-3)
+        assert m["period"] == pytest.approx(1 / m["frequency"], rel=1e-12)
+
+    def test_frequency_is_one_over_period(self):
+        m = measure_any(trapezoid(10_000, 333.3, 100, 5), FS, ["frequency", "period"])
+        assert m["frequency"] * m["period"] == pytest.approx(1.0, rel=1e-12)
+
+    def test_single_step_has_no_period_but_one_edge(self):
+        x = np.where(np.arange(1000) < 400, 0.0, 1.0)
+        result = measure_detailed(x, FS, ["frequency", "period", "edge_count", "pulse_width"])
+        assert result.values["edge_count"] == 1.0
+        assert result.values["frequency"] is None
+        assert "transition" in result.not_applicable["frequency"]
+        assert result.values["pulse_width"] is None
+
+    def test_negative_pulse_width(self):
+        # rising at 10, falling at 20 (50 % instants); the pulse is 10 samples wide
+        x = np.zeros(100)
+        x[10:20] = 1.0
+        m = measure_any(x, FS, ["pulse_width", "edge_count"])
+        assert m["pulse_width"] == pytest.approx(10 / FS, rel=1e-12)
+        assert m["edge_count"] == 2.0
+
+
+class TestTransitionDurations:
+    @pytest.mark.parametrize("edge", [12.5, 30.0, 101.7])
+    def test_linear_ramp_edges(self, edge):
+        # 10 %..90 % of a linear edge lasts 0.8 · edge samples (>= 10 samples here)
+        x = trapezoid(50_000, 1000.37, 300, edge, 2.5, 0.5, delay=3.3)
+        m = measure_any(x, FS, ["rise_time", "fall_time"])
+        assert m["rise_time"] == pytest.approx(0.8 * edge / FS, rel=0.01)
+        assert m["fall_time"] == pytest.approx(0.8 * edge / FS, rel=0.01)
+
+    def test_asymmetric_edges_are_told_apart(self):
+        t = np.arange(20_000) % 1000.0
+        rise, fall = 20.0, 50.0
+        x = np.interp(t, [0, rise, 400, 400 + fall, 1000], [0, 1, 1, 0, 0])
+        m = measure_any(x, FS, ["rise_time", "fall_time"])
+        assert m["rise_time"] == pytest.approx(0.8 * rise / FS, rel=0.01)
+        assert m["fall_time"] == pytest.approx(0.8 * fall / FS, rel=0.01)
+
+    @pytest.mark.parametrize("tau", [5.0, 8.3, 20.0])
+    def test_first_order_rc_edges(self, tau):
+        x = rc_square(200_000, 40 * tau + 0.37, tau)
+        m = measure_any(x, FS, ["rise_time", "fall_time"])
+        expected = tau * np.log(9) / FS
+        assert m["rise_time"] == pytest.approx(expected, rel=0.02)
+        assert m["fall_time"] == pytest.approx(expected, rel=0.02)
+
+    def test_noisy_ramp_edges(self):
+        n = 100_000
+        x = trapezoid(n, 1000.0, 400, 50.0) + noise(n, 0.01, 10)
+        m = measure_any(x, FS, ["rise_time", "fall_time"])
+        assert m["rise_time"] == pytest.approx(40 / FS, rel=0.05)
+        assert m["fall_time"] == pytest.approx(40 / FS, rel=0.05)
+
+    @pytest.mark.parametrize("name", ["rise_time", "fall_time"])
+    def test_unresolved_edges_are_not_applicable(self, name):
+        # a logic-analyzer channel: 0/1 samples, no sample between the reference levels
+        result = measure_detailed(square(5000, 100, 30), FS, [name, "frequency"])
+        assert result.values[name] is None
+        assert "faster than the sample interval" in result.not_applicable[name]
+        assert result.values["frequency"] == pytest.approx(1e4, rel=1e-9)
+
+
+class TestEdgeCount:
+    def test_logic_channel(self):
+        x = square(1000, 100, 50)  # starts high: 10 falling and 9 rising complete transitions
+        assert measure_any(x, FS, ["edge_count"])["edge_count"] == 19.0
+
+    def test_hysteresis_ignores_noise_that_does_not_cross_both_levels(self):
+        x = square(2000, 200, 100)
+        x[50:60] = 0.85  # a dip in the high state that stays above 10 %
+        x[150:160] = 0.5  # and a bump in the low state that stays below 90 %
+        assert measure_any(x, FS, ["edge_count"])["edge_count"] == 19.0
+
+    def test_glitch_through_both_levels_counts(self):
+        x = square(2000, 200, 100)
+        x[50] = 0.0  # a full-swing glitch is two real transitions
+        assert measure_any(x, FS, ["edge_count"])["edge_count"] == 21.0
