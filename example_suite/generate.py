@@ -35,17 +35,28 @@ mean = { abs = 0.005 }           # 5 mV: a mean near 0 V has no meaningful relat
 ac_rms = { abs = 0.002, rel = 0.02 }
 min = { abs = 0.02 }
 max = { abs = 0.02 }
+base = { abs = 0.01 }            # levels near 0 V: absolute
+overshoot = { abs = 0.5 }        # percentage points
+undershoot = { abs = 0.5 }
+duty_cycle = { abs = 0.005 }
+rise_time = { rel = 0.05 }
+fall_time = { rel = 0.05 }
+thd = { abs = 1.0 }              # dB
+snr = { abs = 1.0 }
+sinad = { abs = 1.0 }
+sfdr = { abs = 2.0 }
+enob = { abs = 0.2 }             # bits
 
 [[rules]]
 match = "clocks/*"
 group = "clocks"
-measurements = ["basic"]
+measurements = ["pulse"]
 limits = { vpp = { min = 3.0, max = 3.6 } }
 
 [[rules]]
 match = "rails/*"
 group = "rails"
-measurements = ["basic"]
+measurements = ["rail"]
 sample_rate_hz = 100e3           # the rail CSVs carry no time column
 
 [[rules]]
@@ -55,7 +66,7 @@ limits = { mean = { min = 1.15, max = 1.25 } }
 [[rules]]
 match = "adc/*"
 group = "adc"
-measurements = ["basic"]
+measurements = ["adc"]
 full_scale = 1.0                 # the WAV codes span ±1 V at the ADC input
 units = "V"
 """
