@@ -186,6 +186,7 @@ class ProgressHooks:
         self.reporter: pytest.TerminalReporter | None = None
         self.progress: Progress = Progress()
         self._last_shown = 0.0
+        self._shown_completed = -1
         self._quiet_items = False
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -215,6 +216,7 @@ class ProgressHooks:
 
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         self.progress.start()
+        self._last_shown = self.progress.clock()  # the first line after one interval
 
     def pytest_report_teststatus(
         self, report: pytest.TestReport, config: pytest.Config
@@ -248,6 +250,7 @@ class ProgressHooks:
 
     def _log_line(self) -> None:
         assert self.reporter is not None
+        self._shown_completed = self.progress.completed
         # Under xdist the result letters leave the cursor mid-line without pytest knowing.
         if getattr(self.reporter._tw, "width_of_current_line", 0):
             self.reporter.write("\n")
@@ -258,5 +261,5 @@ class ProgressHooks:
             if self.mode == "tty":
                 self.reporter.rewrite(self.progress.line(), erase=True)
                 self.reporter.write_line("")
-            elif self.progress.completed != self.progress.total or self._last_shown == 0.0:
+            elif self._shown_completed != self.progress.completed:
                 self._log_line()
