@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pytest_oscura.strategies.choice import AUTO
+from pytest_oscura.strategies.choice import CHOICES as STRATEGY_CHOICES
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -39,6 +43,22 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="Write a JSON report of every capture's measurements and verdicts to PATH",
     )
+    group.addoption(
+        "--oscura-strategy",
+        dest="oscura_strategy",
+        default=None,
+        choices=STRATEGY_CHOICES,
+        help="How captures are measured: auto, serial, thread, process or gpu. Default: auto "
+        "(serial inside xdist workers)",
+    )
+    group.addoption(
+        "--oscura-workers",
+        dest="oscura_workers",
+        default=None,
+        type=_positive_int,
+        metavar="N",
+        help="Threads or processes of the thread and process strategies. Default: one per CPU",
+    )
     parser.addini(
         "oscura_captures",
         type="paths",
@@ -47,6 +67,18 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini("oscura_baseline", type="string", default="", help="Like --oscura-baseline")
     parser.addini("oscura_report", type="string", default="", help="Like --oscura-report")
+    parser.addini("oscura_strategy", type="string", default="", help="Like --oscura-strategy")
+    parser.addini("oscura_workers", type="string", default="", help="Like --oscura-workers")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of workers")
+    return value
 
 
 @dataclass(frozen=True)
@@ -60,6 +92,8 @@ class Settings:
     baseline: Path | None
     update_baseline: bool
     report: Path | None
+    strategy: str = AUTO
+    workers: int | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -73,11 +107,26 @@ class Settings:
             captures = tuple((p.resolve(), _relative(p, root)) for p in ini_paths)
         baseline_text = config.getoption("oscura_baseline") or config.getini("oscura_baseline")
         report_text = config.getoption("oscura_report") or config.getini("oscura_report")
+        strategy = config.getoption("oscura_strategy") or config.getini("oscura_strategy") or AUTO
+        if strategy not in STRATEGY_CHOICES:
+            raise pytest.UsageError(
+                f"oscura_strategy = {strategy!r} in the ini file: choose one of "
+                + ", ".join(STRATEGY_CHOICES)
+            )
+        workers: int | None = config.getoption("oscura_workers")
+        workers_text = config.getini("oscura_workers")
+        if workers is None and workers_text:
+            try:
+                workers = _positive_int(workers_text)
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(f"oscura_workers in the ini file: {exc}") from None
         return cls(
             captures=captures,
             baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
             update_baseline=bool(config.getoption("oscura_update_baseline")),
             report=(invocation_dir / report_text).resolve() if report_text else None,
+            strategy=strategy,
+            workers=workers,
         )
 
     def validate(self) -> None:

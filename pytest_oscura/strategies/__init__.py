@@ -13,13 +13,8 @@ machine and the batch (:func:`choose`).
 
 from __future__ import annotations
 
-from pytest_oscura.strategies.backends import Backend, failed_result, make_backend
-from pytest_oscura.strategies.batch import (
-    GpuFallbackWarning,
-    drive,
-    measure_files,
-    open_strategy,
-)
+from typing import TYPE_CHECKING, Any
+
 from pytest_oscura.strategies.choice import (
     AUTO,
     CHOICES,
@@ -30,7 +25,38 @@ from pytest_oscura.strategies.choice import (
     cpu_count,
     probe_gpu,
 )
-from pytest_oscura.strategies.prefetch import Prefetcher
+
+if TYPE_CHECKING:
+    from pytest_oscura.strategies.backends import Backend, failed_result, make_backend
+    from pytest_oscura.strategies.batch import (
+        GpuFallbackWarning,
+        drive,
+        measure_files,
+        open_strategy,
+    )
+    from pytest_oscura.strategies.prefetch import Prefetcher
+
+# Imported on first use: the plugin's options import this package on every pytest run, and
+# the executors (concurrent.futures) are not needed by a run without captures.
+_LAZY = {
+    "Backend": "backends",
+    "failed_result": "backends",
+    "make_backend": "backends",
+    "GpuFallbackWarning": "batch",
+    "drive": "batch",
+    "measure_files": "batch",
+    "open_strategy": "batch",
+    "Prefetcher": "prefetch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+
 
 __all__ = [
     "AUTO",

@@ -141,7 +141,7 @@ def choose(
         raise ValueError(f"{chunk_size=} must be at least 1")
     cpus = cpus or cpu_count()
     if requested != AUTO:
-        strategy, reason = requested, "requested"
+        strategy, reason = requested, "as requested"
     else:
         if work_seconds is None:
             work_seconds = total_bytes * DEFAULT_SECONDS_PER_BYTE
