@@ -1,6 +1,6 @@
 """Print the cost of the full default measurement set relative to one ``scipy.fft.rfft``.
 
-Run: ``python benchmarks/engine_ratio.py [size] [repeats]``. Both are timed in this process,
+Run: ``python -m benchmarks.engine_ratio [size] [repeats]``. Both are timed in this process,
 interleaved, and the best of ``repeats`` is kept for each, which is robust to other load on the
 machine. MEASUREMENTS.md's speed target is a ratio of at most about 3 on 1,000,000 samples.
 """
@@ -11,13 +11,10 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 import scipy.fft
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _signals import SAMPLE_RATE_HZ, sine, square
-
+from benchmarks._signals import SAMPLE_RATE_HZ, sine, square
 from pytest_oscura.measurements import DEFAULT_MEASUREMENTS, measure
 
 

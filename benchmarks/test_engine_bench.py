@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import scipy.fft
-from _signals import SAMPLE_RATE_HZ, sine, square
 
+from benchmarks._signals import SAMPLE_RATE_HZ, sine, square
 from pytest_oscura.measurements import DEFAULT_MEASUREMENTS, measure
 
 MEGA = 1_000_000

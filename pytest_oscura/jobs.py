@@ -14,10 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_oscura.captures import LoadSettings
 from pytest_oscura.errors import OscuraError
+
+if TYPE_CHECKING:
+    from pytest_oscura.captures import Capture
+    from pytest_oscura.measurements import MeasurementResult
 
 
 @dataclass(frozen=True)
@@ -108,34 +112,53 @@ def run_job(job: FileJob, xp: Any = None, timeout_s: float | None = None) -> Fil
 
 
 def _run_job(job: FileJob, xp: Any) -> FileResult:
-    from pytest_oscura.captures import load_capture
     from pytest_oscura.measurements import measure_detailed
 
-    try:
-        captures = load_capture(Path(job.path), job.settings, display=job.display)
-    except OscuraError as exc:
-        return FileResult(job.path, error=str(exc))
+    loaded = load_job(job)
+    if isinstance(loaded, FileResult):
+        return loaded
     results = {}
     for spec in job.items:
-        if spec.channel_index >= len(captures):
-            results[spec.name] = ItemResult(
-                spec.name, error=f"{job.display}: no channel {spec.name}"
-            )
+        selected = select_samples(job, spec, loaded)
+        if isinstance(selected, ItemResult):
+            results[spec.name] = selected
             continue
-        capture = captures[spec.channel_index]
-        samples = capture.samples
-        if spec.segment is None and samples.ndim != 1:
-            error = f"{job.display}: channel {capture.channel} holds segments, not one record"
-            results[spec.name] = ItemResult(spec.name, error=error)
-            continue
-        if spec.segment is not None:
-            if samples.ndim != 2 or spec.segment > samples.shape[0]:
-                error = f"{job.display}: channel {capture.channel} has no segment {spec.segment}"
-                results[spec.name] = ItemResult(spec.name, error=error)
-                continue
-            samples = samples[spec.segment - 1]
+        capture, samples = selected
         measured = measure_detailed(samples, capture.sample_rate_hz, spec.measurements, xp=xp)
-        results[spec.name] = ItemResult(
-            spec.name, capture.units, dict(measured.values), dict(measured.not_applicable)
-        )
+        results[spec.name] = item_result(spec, capture, measured)
     return FileResult(job.path, results)
+
+
+def load_job(job: FileJob) -> list[Capture] | FileResult:
+    """Every channel of ``job``'s file, or the failed :class:`FileResult` that says why not."""
+    from pytest_oscura.captures import load_capture
+
+    try:
+        return load_capture(Path(job.path), job.settings, display=job.display)
+    except OscuraError as exc:
+        return FileResult(job.path, error=str(exc))
+
+
+def select_samples(
+    job: FileJob, spec: ItemSpec, captures: list[Capture]
+) -> tuple[Capture, Any] | ItemResult:
+    """The 1-D samples one item measures (its channel, or one segment of it), or its error."""
+    if spec.channel_index >= len(captures):
+        return ItemResult(spec.name, error=f"{job.display}: no channel {spec.name}")
+    capture = captures[spec.channel_index]
+    samples = capture.samples
+    if spec.segment is None and samples.ndim != 1:
+        error = f"{job.display}: channel {capture.channel} holds segments, not one record"
+        return ItemResult(spec.name, error=error)
+    if spec.segment is not None:
+        if samples.ndim != 2 or spec.segment > samples.shape[0]:
+            error = f"{job.display}: channel {capture.channel} has no segment {spec.segment}"
+            return ItemResult(spec.name, error=error)
+        samples = samples[spec.segment - 1]
+    return capture, samples
+
+
+def item_result(spec: ItemSpec, capture: Capture, measured: MeasurementResult) -> ItemResult:
+    return ItemResult(
+        spec.name, capture.units, dict(measured.values), dict(measured.not_applicable)
+    )

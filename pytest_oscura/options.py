@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pytest_oscura.strategies.choice import AUTO
+from pytest_oscura.strategies.choice import CHOICES as STRATEGY_CHOICES
 
 PROGRESS_MODES = ("auto", "tty", "log", "off")
 # The same names as pytest_oscura.aggregate.OUTLIER_METHODS, kept here so that declaring the
@@ -93,6 +97,22 @@ def add_options(parser: pytest.Parser) -> None:
         help="What fails the session beyond item failures: comma-separated outliers, drift, "
         "quality>=PERCENT, or none. Default: none",
     )
+    group.addoption(
+        "--oscura-strategy",
+        dest="oscura_strategy",
+        default=None,
+        choices=STRATEGY_CHOICES,
+        help="How captures are measured: auto, serial, thread, process or gpu. Default: auto "
+        "(serial inside xdist workers)",
+    )
+    group.addoption(
+        "--oscura-workers",
+        dest="oscura_workers",
+        default=None,
+        type=_positive_int,
+        metavar="N",
+        help="Threads or processes of the thread and process strategies. Default: one per CPU",
+    )
     parser.addini(
         "oscura_captures",
         type="paths",
@@ -112,6 +132,18 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("oscura_outliers", type="string", default="mad", help="Like --oscura-outliers")
     parser.addini("oscura_gate", type="string", default="none", help="Like --oscura-gate")
     parser.addini("oscura_timeout", type="string", default="", help="Like --oscura-timeout")
+    parser.addini("oscura_strategy", type="string", default="", help="Like --oscura-strategy")
+    parser.addini("oscura_workers", type="string", default="", help="Like --oscura-workers")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of workers")
+    return value
 
 
 @dataclass(frozen=True)
@@ -131,6 +163,8 @@ class Settings:
     timeout_s: float | None = None
     outliers: str = "mad"
     gate: str = "none"
+    strategy: str = AUTO
+    workers: int | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -155,6 +189,19 @@ class Settings:
             raise pytest.UsageError(
                 f"oscura_outliers = {outliers!r}: choose one of {', '.join(OUTLIER_METHODS)}"
             )
+        strategy = config.getoption("oscura_strategy") or config.getini("oscura_strategy") or AUTO
+        if strategy not in STRATEGY_CHOICES:
+            raise pytest.UsageError(
+                f"oscura_strategy = {strategy!r} in the ini file: choose one of "
+                + ", ".join(STRATEGY_CHOICES)
+            )
+        workers: int | None = config.getoption("oscura_workers")
+        workers_text = config.getini("oscura_workers")
+        if workers is None and workers_text:
+            try:
+                workers = _positive_int(workers_text)
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(f"oscura_workers in the ini file: {exc}") from None
         return cls(
             captures=captures,
             baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
@@ -175,6 +222,8 @@ class Settings:
             ),
             outliers=outliers,
             gate=config.getoption("oscura_gate") or config.getini("oscura_gate"),
+            strategy=strategy,
+            workers=workers,
         )
 
     def validate(self) -> None:

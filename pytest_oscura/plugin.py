@@ -14,12 +14,14 @@ import pytest
 from pytest_oscura.options import Settings, add_options, add_roots_to_args, selects_whole_suite
 
 if TYPE_CHECKING:
+    from pytest_oscura.execution import Execution
     from pytest_oscura.progress import Progress
     from pytest_oscura.resume import ResultStore
     from pytest_oscura.runtime import Runtime
     from pytest_oscura.session import Controller
 
 RUNTIME_KEY: pytest.StashKey[Runtime] = pytest.StashKey()
+EXECUTION_KEY: pytest.StashKey[Execution] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,6 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout_s=settings.timeout_s,
         store=_result_store(config) if settings.resume else None,
     )
+    config.stash[EXECUTION_KEY] = execution_for(config, settings)
     add_roots_to_args(config, [root.path for root in roots])
     if hasattr(config, "workerinput"):
         return
@@ -100,12 +103,47 @@ def _result_store(config: pytest.Config) -> ResultStore:
     return ResultStore(config.cache.mkdir("oscura-results"))
 
 
+def execution_for(config: pytest.Config, settings: Settings) -> Execution:
+    from pytest_oscura.execution import Execution
+
+    workerinput = getattr(config, "workerinput", None)
+    numprocesses = config.getoption("numprocesses", None) if workerinput is None else None
+    return Execution(
+        settings.strategy,
+        settings.workers,
+        xdist_worker=workerinput is not None,
+        xdist_workers=int(workerinput["workercount"]) if workerinput else int(numprocesses or 0),
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     runtime = config.stash.get(RUNTIME_KEY, None)
     if runtime is None:
         return None
     mode = "updating the baseline" if runtime.update_baseline else "checking against the baseline"
-    return [f"oscura: {root.display} ({mode} {root.baseline_path.name})" for root in runtime.roots]
+    lines = [f"oscura: {root.display} ({mode} {root.baseline_path.name})" for root in runtime.roots]
+    return [*lines, config.stash[EXECUTION_KEY].header()]
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal reporter asks for the lines below
+def pytest_collection_finish(session: pytest.Session) -> None:
+    runtime = session.config.stash.get(RUNTIME_KEY, None)
+    if runtime is None or session.config.option.collectonly or not session.items:
+        return
+    from pytest_oscura.execution import jobs_in_run_order
+
+    session.config.stash[EXECUTION_KEY].start(jobs_in_run_order(session.items), runtime)
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    execution = config.stash.get(EXECUTION_KEY, None)
+    return [] if execution is None else execution.collection_lines()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    execution = session.config.stash.get(EXECUTION_KEY, None)
+    if execution is not None:  # shut the pool down, at once when interrupted (Ctrl-C)
+        execution.close(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -159,3 +159,54 @@ def test_timeout_fails_the_capture_and_the_run_goes_on(
         "--oscura-captures", "caps", "--oscura-update-baseline", "--oscura-timeout", "0.5", "--lf"
     )
     rerun.assert_outcomes(errors=10)
+
+
+STUCK_SITE = """
+import os, signal, time
+from pathlib import Path
+
+from pytest_oscura.measurements import register
+
+
+@register("stuck", "s", "Hangs where an alarm cannot reach it, to test worker termination")
+def stuck(signal_):
+    Path(os.environ["OSCURA_TEST_PIDS"], str(os.getpid())).touch()
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+    time.sleep(40)
+    return 0.0
+"""
+
+
+def test_process_strategy_stops_a_stuck_worker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    make_batch(pytester)
+    site = pytester.mkdir("site")
+    (site / "sitecustomize.py").write_text(STUCK_SITE)  # registers "stuck" in spawned workers too
+    pids = pytester.mkdir("pids")
+    monkeypatch.setenv("PYTHONPATH", f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    monkeypatch.setenv("OSCURA_TEST_PIDS", str(pids))
+    (pytester.path / "caps" / "oscura.toml").write_text(
+        "[defaults]\nsample_rate_hz = 1e5\n\n[[rules]]\nmatch = 'cap_005*'\nmeasurements = ['stuck']\n"
+    )
+    result = pytester.runpytest(
+        "--oscura-captures",
+        "caps",
+        "--oscura-update-baseline",
+        "--oscura-timeout",
+        "1",
+        "--oscura-strategy",
+        "process",
+        "--oscura-workers",
+        "2",
+    )
+    result.assert_outcomes(passed=CAPTURES - 1, errors=1)
+    result.stdout.fnmatch_lines(["*caps/cap_005.npy: timed out after 1 s"])
+    assert result.duration < 30
+    stuck_pids = [int(p.name) for p in pids.iterdir()]
+    assert stuck_pids
+    for pid in stuck_pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -1,0 +1,1 @@
+"""pytest-benchmark suites and the strategy comparison script (run without xdist)."""

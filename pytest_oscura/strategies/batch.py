@@ -1,0 +1,136 @@
+"""Measure a batch of files with a strategy: `measure_files` and `open_strategy`. Pure."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import replace
+from typing import Any
+
+from pytest_oscura.jobs import FileJob, FileResult
+from pytest_oscura.strategies.backends import Backend, make_backend
+from pytest_oscura.strategies.choice import AUTO, Plan, batch_size, choose, probe_gpu
+
+
+class GpuFallbackWarning(UserWarning):
+    """The GPU strategy was asked for, but CuPy or a CUDA device is missing: CPU instead."""
+
+
+def open_strategy(
+    jobs: Sequence[FileJob],
+    strategy: str = AUTO,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    *,
+    xp: Any = None,
+    xdist_worker: bool = False,
+    timeout_s: float | None = None,
+) -> tuple[Backend, Plan]:
+    """Choose the plan for ``jobs`` and open its backend (close it with ``backend.close()``).
+
+    ``xp`` is the GPU strategy's array namespace: default CuPy when it sees a device; pass
+    ``numpy`` to run the GPU code path on the CPU. Without CuPy or a device, ``gpu`` falls back
+    to the CPU strategy ``auto`` would pick, with one :class:`GpuFallbackWarning`.
+    """
+    total, seconds = batch_size(job.path for job in jobs) if strategy in (AUTO, "gpu") else (0, 0)
+    plan = choose(
+        strategy,
+        workers,
+        chunk_size,
+        n_files=len(jobs),
+        total_bytes=total,
+        work_seconds=seconds,
+        gpu_available=True if xp is not None else None,
+        xdist_worker=xdist_worker,
+    )
+    if plan.strategy == "gpu" and xp is None:
+        xp, why = probe_gpu()
+        if xp is None:
+            cpu = choose(
+                AUTO,
+                workers,
+                chunk_size,
+                n_files=len(jobs),
+                total_bytes=total,
+                work_seconds=seconds,
+                gpu_available=False,
+                xdist_worker=xdist_worker,
+            )
+            plan = replace(cpu, reason=f"GPU unavailable: {why}; {cpu.reason}")
+            warnings.warn(
+                f"pytest-oscura: the gpu strategy cannot run: {why}. Measuring on the CPU "
+                f"with the {cpu.describe()} strategy instead.",
+                GpuFallbackWarning,
+                stacklevel=2,
+            )
+    return make_backend(plan.strategy, plan.workers, plan.chunk_size, xp, timeout_s), plan
+
+
+def measure_files(
+    jobs: Iterable[FileJob],
+    strategy: str = "serial",
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    on_result: Callable[[int, FileResult], object] | None = None,
+    *,
+    xp: Any = None,
+) -> list[FileResult]:
+    """Measure every job with ``strategy``; results in input order.
+
+    Args:
+        jobs: the files to measure.
+        strategy: ``serial``, ``thread``, ``process`` (a ``spawn`` process pool), ``gpu`` or
+            ``auto`` (see :func:`~pytest_oscura.strategies.choose` for the rule).
+        workers: threads or processes; default one per CPU.
+        chunk_size: most jobs submitted and not yet finished at any time (for ``gpu``: files
+            per device batch). Bounds memory: only that many files are loaded at once.
+        on_result: called as ``on_result(index, result)`` in the calling thread as soon as each
+            job finishes, in completion order (progress reporting, streaming).
+        xp: array namespace of the ``gpu`` strategy (default CuPy; ``numpy`` runs the same
+            batch code on the CPU).
+
+    A file that cannot be loaded, or whose measuring raises, gets ``FileResult.error``; every
+    other file keeps its result. serial, thread and process results are bit-identical: each
+    runs :func:`~pytest_oscura.jobs.run_job` on the same data.
+    """
+    jobs = list(jobs)
+    backend, plan = open_strategy(jobs, strategy, workers, chunk_size, xp=xp)
+    try:
+        results = drive(jobs, backend, plan.chunk_size, on_result)
+    except BaseException:
+        backend.close(cancel=True)
+        raise
+    backend.close()
+    return results
+
+
+def drive(
+    jobs: Sequence[FileJob],
+    backend: Backend,
+    window: int,
+    on_result: Callable[[int, FileResult], object] | None = None,
+) -> list[FileResult]:
+    """Run ``jobs`` on ``backend`` with at most ``window`` unfinished jobs at a time.
+
+    A sliding window rather than fixed chunks: when one job finishes the next is submitted, so
+    no worker idles at a chunk boundary while the slowest job of a chunk finishes. Results
+    stream to ``on_result`` in completion order (``wait(FIRST_COMPLETED)``, which is
+    ``as_completed`` over a set that keeps growing).
+    """
+    results: list[FileResult | None] = [None] * len(jobs)
+    pending: dict[Future[FileResult], int] = {}
+    submitted = 0
+    while submitted < len(jobs) or pending:
+        while submitted < len(jobs) and (not pending or len(pending) + backend.batch <= window):
+            block = jobs[submitted : submitted + backend.batch]
+            for offset, future in enumerate(backend.submit(block)):
+                pending[future] = submitted + offset
+            submitted += len(block)
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=pending.__getitem__):
+            index = pending.pop(future)
+            result = results[index] = backend.result(jobs[index], future)
+            if on_result is not None:
+                on_result(index, result)
+    return [result for result in results if result is not None]

@@ -1,0 +1,203 @@
+"""Which strategy measures a batch: the names, the GPU probe and the ``auto`` rule. Pure.
+
+Importing this module is cheap (no numpy, no CuPy): the plugin's options import it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+AUTO = "auto"
+STRATEGIES: tuple[str, ...] = ("serial", "thread", "process", "gpu")
+CHOICES: tuple[str, ...] = (AUTO, *STRATEGIES)
+
+# The auto rule's thresholds (see :func:`choose`), measured with benchmarks/compare_strategies.py
+# on a 2-core machine with the basic measurement set: starting and stopping a pool of spawned
+# processes costs about 0.65 s (each imports numpy and this package), and the pool then measures
+# about 1.5 times as fast as one process, so it pays off once serial measuring would take about
+# 2 s. Serial cost per byte of capture file (load + measure): binary formats about 2.6 ns,
+# CSV (parsed text) about 12.5 ns.
+PROCESS_MIN_SECONDS = 2.0
+THREAD_MIN_SECONDS = 0.5
+PROCESS_MIN_FILES = 4
+GPU_MIN_BYTES = 256 * 2**20
+DEFAULT_GPU_CHUNK = 32
+SECONDS_PER_BYTE = {".csv": 12.5e-9}
+DEFAULT_SECONDS_PER_BYTE = 2.6e-9
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def probe_gpu() -> tuple[Any | None, str]:
+    """``(cupy, description)`` when CuPy imports and sees a CUDA device, else ``(None, why)``.
+
+    Never raises: a missing CuPy, a broken CUDA install or a machine without a device are all
+    answers, not errors.
+    """
+    try:
+        import cupy
+    except ImportError:
+        return None, "CuPy is not installed (pip install 'pytest-oscura[gpu]')"
+    except Exception as exc:  # a CuPy that fails to import (driver mismatch) is no GPU either
+        return None, f"CuPy failed to import ({type(exc).__name__}: {exc})"
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as exc:
+        return None, f"no usable CUDA device ({type(exc).__name__}: {exc})"
+    if count < 1:
+        return None, "no CUDA device"
+    return cupy, f"CuPy {cupy.__version__}, {count} CUDA device(s)"
+
+
+def gpu_installed() -> bool:
+    """Whether a CuPy package is importable at all, without importing it (cheap)."""
+    import importlib.util
+
+    return importlib.util.find_spec("cupy") is not None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A chosen strategy: its name, how many workers, the window of jobs in flight, and why."""
+
+    strategy: str
+    workers: int
+    chunk_size: int
+    reason: str
+
+    def describe(self) -> str:
+        if self.strategy in ("thread", "process"):
+            return f"{self.strategy} ({self.workers} workers, chunks of {self.chunk_size})"
+        if self.strategy == "gpu":
+            return f"gpu (batches of {self.chunk_size} files)"
+        return self.strategy
+
+
+def default_chunk(strategy: str, workers: int) -> int:
+    """Jobs in flight at once: four per pool worker keeps each busy; a GPU batch is bigger."""
+    if strategy == "gpu":
+        return DEFAULT_GPU_CHUNK
+    if strategy == "serial":
+        return 1
+    return max(4 * workers, 2)
+
+
+def choose(
+    requested: str = AUTO,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    *,
+    n_files: int,
+    total_bytes: int,
+    work_seconds: float | None = None,
+    cpus: int | None = None,
+    gpu_available: bool | None = None,
+    xdist_worker: bool = False,
+) -> Plan:
+    """Resolve ``requested`` (a strategy or ``"auto"``) into a :class:`Plan` for one batch.
+
+    The ``auto`` rule, first match wins:
+
+    1. inside a pytest-xdist worker: ``serial`` (xdist already runs one process per CPU; a pool
+       in each worker would oversubscribe the machine N × M times);
+    2. fewer than :data:`PROCESS_MIN_FILES` files, or one CPU: ``serial``;
+    3. a usable CUDA device with CuPy, and at least :data:`GPU_MIN_BYTES` (256 MiB) of capture
+       files: ``gpu``;
+    4. an estimated serial time of at least :data:`PROCESS_MIN_SECONDS` (2 s; about 800 MB of
+       ``.npy`` files or 160 MB of CSV, see :func:`estimate_seconds`): ``process``, one worker
+       per CPU (capped at the number of files);
+    5. an estimated serial time of at least :data:`THREAD_MIN_SECONDS` (0.5 s): ``thread``
+       (numpy releases the GIL in its reductions; threads cost nothing to start and measured
+       1.25-1.3 times serial on 2 CPUs);
+    6. otherwise ``serial``: the batch is done before a pool would pay for itself.
+
+    Processes start slower (about 0.65 s) but do not share the GIL, so they win over threads
+    where measuring is Python-heavy (CSV parsing, the pulse and spectral measurements).
+
+    ``gpu_available`` is probed (:func:`probe_gpu`) only when rule 3 could apply, so a small run
+    never pays for importing CuPy. An explicitly requested strategy is kept as is (the GPU
+    fallback happens where the batch is measured, with a warning).
+
+    Args:
+        requested: one of :data:`CHOICES`.
+        workers: pool size for ``thread``/``process``; default one per CPU.
+        chunk_size: jobs in flight at once (a GPU batch); default from :func:`default_chunk`.
+        n_files: number of capture files in the batch.
+        total_bytes: their total size on disk, in bytes.
+        work_seconds: estimated serial measuring time; default from ``total_bytes`` at
+            :data:`DEFAULT_SECONDS_PER_BYTE`.
+        cpus: CPUs available; default :func:`cpu_count`.
+        gpu_available: whether the GPU strategy can run; default probed when needed.
+        xdist_worker: whether this process is a pytest-xdist worker.
+    """
+    if requested not in CHOICES:
+        raise ValueError(f"unknown strategy {requested!r}; choose one of {', '.join(CHOICES)}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"{workers=} must be at least 1")
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"{chunk_size=} must be at least 1")
+    cpus = cpus or cpu_count()
+    if requested != AUTO:
+        strategy, reason = requested, "as requested"
+    else:
+        if work_seconds is None:
+            work_seconds = total_bytes * DEFAULT_SECONDS_PER_BYTE
+        strategy, reason = _auto(
+            n_files, total_bytes, work_seconds, cpus, gpu_available, xdist_worker
+        )
+    size = workers or max(1, min(cpus, n_files))
+    if strategy == "serial":
+        size = 1
+    return Plan(strategy, size, chunk_size or default_chunk(strategy, size), reason)
+
+
+def _auto(
+    n_files: int,
+    total_bytes: int,
+    work_seconds: float,
+    cpus: int,
+    gpu_available: bool | None,
+    xdist_worker: bool,
+) -> tuple[str, str]:
+    mib = total_bytes / 2**20
+    batch = f"{n_files} files, {mib:.0f} MiB, about {work_seconds:.1f} s serial"
+    if xdist_worker:
+        return "serial", "inside an xdist worker (xdist already uses the CPUs)"
+    if n_files < PROCESS_MIN_FILES or cpus < 2:
+        return "serial", f"{batch}, {cpus} CPU(s): too small to share out"
+    if total_bytes >= GPU_MIN_BYTES:
+        if gpu_available is None:
+            gpu_available = gpu_installed() and probe_gpu()[0] is not None
+        if gpu_available:
+            return "gpu", f"{batch} and a CUDA device"
+    if work_seconds >= PROCESS_MIN_SECONDS:
+        return "process", f"{batch}, {cpus} CPUs"
+    if work_seconds >= THREAD_MIN_SECONDS:
+        return "thread", f"{batch}, {cpus} CPUs: too short to pay for starting processes"
+    return "serial", f"{batch}: too short to pay for a pool"
+
+
+def batch_size(paths: Iterable[str]) -> tuple[int, float]:
+    """Total size on disk of ``paths`` in bytes, and the estimated serial measuring seconds.
+
+    Missing files count 0. The estimate weighs each file by its format's cost per byte
+    (:data:`SECONDS_PER_BYTE`).
+    """
+    total, seconds = 0, 0.0
+    for path in paths:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            continue
+        total += size
+        suffix = os.path.splitext(path)[1].lower()
+        seconds += size * SECONDS_PER_BYTE.get(suffix, DEFAULT_SECONDS_PER_BYTE)
+    return total, seconds

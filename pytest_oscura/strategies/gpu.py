@@ -1,0 +1,111 @@
+"""The GPU strategy's batch: load on the CPU, stack equal lengths, one transfer, measure. Pure.
+
+The same code runs with ``xp=cupy`` on a GPU and with ``xp=numpy`` in tests on any machine; only
+the array namespace differs. Measuring goes through the engine's public
+:func:`~pytest_oscura.measurements.measure_detailed` with ``xp``, so every measurement the
+engine can compute on ``xp`` runs on the device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_oscura.jobs import (
+    FileJob,
+    FileResult,
+    ItemResult,
+    ItemSpec,
+    item_result,
+    load_job,
+    select_samples,
+)
+from pytest_oscura.strategies.backends import failed_result
+
+if TYPE_CHECKING:
+    from pytest_oscura.captures import Capture
+
+
+@dataclass
+class _Row:
+    job: int
+    spec: ItemSpec
+    capture: Capture
+    samples: Any  # 1-D float64 numpy array, on the host
+
+
+def measure_batch(jobs: Sequence[FileJob], xp: Any, load_workers: int = 1) -> list[FileResult]:
+    """Measure ``jobs`` as one batch on the array namespace ``xp``; results in input order.
+
+    1. Every file is loaded on the CPU (``load_workers`` threads), exactly as :func:`run_job`
+       loads it; a file that fails to load gets its error, as on the CPU.
+    2. The items' 1-D sample arrays are grouped by length. Each group of two or more is stacked
+       into one 2-D host array and moved to the device in one transfer; a capture of a length
+       of its own is moved alone.
+    3. Each row (a view of the device array, no further transfer) is measured with
+       ``measure_detailed(row, rate, names, xp=xp)``. A measurement that fails on the device
+       (one the engine cannot compute on ``xp``) falls back to the CPU for that capture.
+    """
+    import numpy as np
+
+    loaded = _load_all(jobs, load_workers)
+    results: list[dict[str, ItemResult]] = [{} for _ in jobs]
+    errors: dict[int, FileResult] = {}
+    groups: dict[int, list[_Row]] = {}
+    for index, (job, captures) in enumerate(zip(jobs, loaded, strict=True)):
+        if isinstance(captures, FileResult):
+            errors[index] = captures
+            continue
+        for spec in job.items:
+            selected = select_samples(job, spec, captures)
+            if isinstance(selected, ItemResult):
+                results[index][spec.name] = selected
+                continue
+            capture, samples = selected
+            row = _Row(index, spec, capture, np.asarray(samples, dtype=np.float64))
+            groups.setdefault(row.samples.shape[0], []).append(row)
+    for rows in groups.values():
+        if len(rows) > 1:
+            device = xp.asarray(np.stack([row.samples for row in rows]))  # one transfer
+            on_device = [device[k] for k in range(len(rows))]
+        else:
+            on_device = [xp.asarray(rows[0].samples)]
+        for row, samples in zip(rows, on_device, strict=True):
+            if row.job in errors:
+                continue
+            try:
+                results[row.job][row.spec.name] = _measure(row, samples, xp)
+            except Exception as exc:
+                errors[row.job] = failed_result(jobs[row.job], exc)
+        del on_device
+    return [
+        errors.get(index) or FileResult(job.path, results[index]) for index, job in enumerate(jobs)
+    ]
+
+
+def _load_all(jobs: Sequence[FileJob], workers: int) -> list[Any]:
+    if workers <= 1 or len(jobs) <= 1:
+        return [_load(job) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="oscura-load") as pool:
+        return list(pool.map(_load, jobs))
+
+
+def _load(job: FileJob) -> Any:
+    try:
+        return load_job(job)
+    except Exception as exc:
+        return failed_result(job, exc)
+
+
+def _measure(row: _Row, samples: Any, xp: Any) -> ItemResult:
+    from pytest_oscura.measurements import measure_detailed
+
+    rate, names = row.capture.sample_rate_hz, row.spec.measurements
+    try:
+        measured = measure_detailed(samples, rate, names, xp=xp)
+    except Exception:
+        measured = measure_detailed(row.samples, rate, names)  # this capture on the CPU
+    return item_result(row.spec, row.capture, measured)
