@@ -47,12 +47,12 @@ measurement, flagged when either holds:
 
 * **population shift**: the median moved by at least ``drift_shift_sigma`` (0.5) baseline robust
   sigmas (``1.4826·MAD``, falling back to the std, floored at ``rel_floor`` times the median)
-  **and** a two-sample test is significant: Mann–Whitney U (``scipy.stats.mannwhitneyu``,
+  **and** a two-sample test is significant: Mann–Whitney U (normal approximation with ties,
   two-sided) on tonight's values against the baseline's per-capture values where both sides have
   at least ``drift_min_n`` (8) values, otherwise, with only the baseline's statistics, a z-test of
   the median difference (standard error ``1.2533·σ·√(1/n + 1/n_baseline)``).
 * **paired shift** (needs the baseline's per-capture values): for captures present on both sides,
-  the differences ``new − baseline``; Wilcoxon signed-rank test (``scipy.stats.wilcoxon``) where at
+  the differences ``new − baseline``; Wilcoxon signed-rank test (normal approximation) where at
   least ``drift_min_n`` captures changed, and at least ``paired_consistency`` (80 %) of the changed
   captures moved in the same direction. This catches a batch in which every capture moved by a
   little less than its own tolerance, however wide the population is.
@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -554,13 +553,63 @@ def _paired(
         "p_value": None,
     }
     if changed.size >= config.drift_min_n:
-        from scipy.stats import wilcoxon
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            info["test"] = "wilcoxon"
-            info["p_value"] = float(wilcoxon(changed, alternative="two-sided").pvalue)
+        info["test"] = "wilcoxon"
+        info["p_value"] = wilcoxon_p(changed)
     return info
+
+
+def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1-based ranks with ties given their average rank, and the size of each tie group."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, ordered.size])
+    average = starts + (sizes + 1) / 2.0  # mean of the 1-based ranks starts+1 .. starts+size
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat(average, sizes)
+    return ranks, sizes
+
+
+def _normal_p(z: float) -> float:
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def mann_whitney_p(x: np.ndarray, y: np.ndarray) -> float:
+    """Two-sided p-value of the Mann–Whitney U test, normal approximation with tie correction.
+
+    U = R₁ − n₁(n₁+1)/2; z = (|U − n₁n₂/2| − ½) / σ with
+    σ² = n₁n₂/12 · ((n+1) − Σ(t³−t)/(n(n−1))) (Hollander & Wolfe). Used where both sides have at
+    least ``drift_min_n`` values, where the approximation is standard; computed with numpy
+    because ``import scipy.stats`` alone costs over a second at every session end.
+    """
+    n1, n2 = x.size, y.size
+    n = n1 + n2
+    ranks, ties = _average_ranks(np.concatenate([x, y]))
+    u = float(ranks[:n1].sum()) - n1 * (n1 + 1) / 2.0
+    tie_term = float((ties**3 - ties).sum()) / (n * (n - 1))
+    variance = n1 * n2 / 12.0 * ((n + 1) - tie_term)
+    if variance <= 0:
+        return 1.0
+    z = max(abs(u - n1 * n2 / 2.0) - 0.5, 0.0) / math.sqrt(variance)
+    return _normal_p(z)
+
+
+def wilcoxon_p(differences: np.ndarray) -> float:
+    """Two-sided p-value of the Wilcoxon signed-rank test on non-zero ``differences``.
+
+    W⁺ = Σ ranks of |d| where d > 0; z = (W⁺ − n(n+1)/4) / σ with
+    σ² = n(n+1)(2n+1)/24 − Σ(t³−t)/48: the normal approximation with tie correction.
+    """
+    d = differences[differences != 0]
+    n = d.size
+    if n == 0:
+        return 1.0
+    ranks, ties = _average_ranks(np.abs(d))
+    w_plus = float(ranks[d > 0].sum())
+    variance = n * (n + 1) * (2 * n + 1) / 24.0 - float((ties**3 - ties).sum()) / 48.0
+    if variance <= 0:
+        return 1.0
+    return _normal_p((w_plus - n * (n + 1) / 4.0) / math.sqrt(variance))
 
 
 def detect_drift(
@@ -672,12 +721,8 @@ def _drift_from_cells(
         entry["shift_pct"] = _pct(median, base_median)
         n_base = entry["n_baseline"]
         if x.size >= config.drift_min_n and len(base_raw) >= config.drift_min_n:
-            from scipy.stats import mannwhitneyu
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                test = mannwhitneyu(x, np.asarray(list(base_raw.values())), alternative="two-sided")
-            entry["test"], entry["p_value"] = "mannwhitneyu", float(test.pvalue)
+            p_value = mann_whitney_p(x, np.asarray(list(base_raw.values()), dtype=float))
+            entry["test"], entry["p_value"] = "mannwhitneyu", p_value
         elif x.size >= config.drift_min_n and n_base >= config.drift_min_n:
             se = _MEDIAN_SE * sigma * math.sqrt(1.0 / x.size + 1.0 / n_base)
             z = (median - base_median) / se if se > 0 else 0.0

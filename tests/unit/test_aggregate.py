@@ -514,3 +514,20 @@ class TestSummary:
     def test_bad_gate_raises(self):
         with pytest.raises(ValueError, match="unknown gate item"):
             summarize([], gate_spec="outlier")
+
+
+def test_rank_tests_agree_with_scipy() -> None:
+    import numpy as np
+    from scipy import stats
+
+    from pytest_oscura.aggregate import mann_whitney_p, wilcoxon_p
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        x = np.round(rng.normal(0.0, 1.0, 40), 1)  # rounding makes ties
+        y = np.round(rng.normal(0.3, 1.0, 35), 1)
+        expected = stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic").pvalue
+        assert mann_whitney_p(x, y) == pytest.approx(expected, rel=1e-9)
+        d = np.round(rng.normal(0.2, 1.0, 30), 1)
+        expected = stats.wilcoxon(d, alternative="two-sided", method="approx", correction=False).pvalue
+        assert wilcoxon_p(d) == pytest.approx(expected, rel=1e-9)
