@@ -15,18 +15,18 @@ STRATEGIES: tuple[str, ...] = ("serial", "thread", "process", "gpu")
 CHOICES: tuple[str, ...] = (AUTO, *STRATEGIES)
 
 # The auto rule's thresholds (see :func:`choose`), measured with benchmarks/compare_strategies.py
-# on a 2-core machine with the basic measurement set: starting and stopping a pool of spawned
-# processes costs about 0.65 s (each imports numpy and this package), and the pool then measures
-# about 1.5 times as fast as one process, so it pays off once serial measuring would take about
-# 2 s. Serial cost per byte of capture file (load + measure): binary formats about 2.6 ns,
-# CSV (parsed text) about 12.5 ns.
+# on a 2-core machine with the default measurement set: starting and stopping a pool of spawned
+# processes costs about 0.5 s (each imports numpy and this package), and the pool then measures
+# about 1.8 times as fast as one process, so it pays off once serial measuring would take about
+# 2 s. Serial cost per byte of capture file (load + measure): binary formats about 7 ns,
+# CSV (parsed text) about 15 ns.
 PROCESS_MIN_SECONDS = 2.0
 THREAD_MIN_SECONDS = 0.5
 PROCESS_MIN_FILES = 4
 GPU_MIN_BYTES = 256 * 2**20
 DEFAULT_GPU_CHUNK = 32
-SECONDS_PER_BYTE = {".csv": 12.5e-9}
-DEFAULT_SECONDS_PER_BYTE = 2.6e-9
+SECONDS_PER_BYTE = {".csv": 15e-9}
+DEFAULT_SECONDS_PER_BYTE = 7e-9
 
 
 def cpu_count() -> int:
@@ -111,12 +111,12 @@ def choose(
     2. fewer than :data:`PROCESS_MIN_FILES` files, or one CPU: ``serial``;
     3. a usable CUDA device with CuPy, and at least :data:`GPU_MIN_BYTES` (256 MiB) of capture
        files: ``gpu``;
-    4. an estimated serial time of at least :data:`PROCESS_MIN_SECONDS` (2 s; about 800 MB of
-       ``.npy`` files or 160 MB of CSV, see :func:`estimate_seconds`): ``process``, one worker
+    4. an estimated serial time of at least :data:`PROCESS_MIN_SECONDS` (2 s; about 290 MB of
+       ``.npy`` files or 130 MB of CSV, see :func:`estimate_seconds`): ``process``, one worker
        per CPU (capped at the number of files);
     5. an estimated serial time of at least :data:`THREAD_MIN_SECONDS` (0.5 s): ``thread``
        (numpy releases the GIL in its reductions; threads cost nothing to start and measured
-       1.25-1.3 times serial on 2 CPUs);
+       1.5-1.6 times serial on 2 CPUs);
     6. otherwise ``serial``: the batch is done before a pool would pay for itself.
 
     Processes start slower (about 0.65 s) but do not share the GIL, so they win over threads

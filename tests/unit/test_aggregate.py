@@ -529,5 +529,7 @@ def test_rank_tests_agree_with_scipy() -> None:
         expected = stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic").pvalue
         assert mann_whitney_p(x, y) == pytest.approx(expected, rel=1e-9)
         d = np.round(rng.normal(0.2, 1.0, 30), 1)
-        expected = stats.wilcoxon(d, alternative="two-sided", method="approx", correction=False).pvalue
+        expected = stats.wilcoxon(
+            d, alternative="two-sided", method="approx", correction=False
+        ).pvalue
         assert wilcoxon_p(d) == pytest.approx(expected, rel=1e-9)
