@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
-from pytest_oscura.baseline import today, write_atomically
+from pytest_oscura.baseline import today
 from pytest_oscura.records import OUTCOMES, CaptureRecord
 
 SCHEMA = "pytest-oscura-report/1"

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
-from pytest_oscura.baseline import write_atomically
 from pytest_oscura.jobs import FileJob, FileResult, ItemResult
 
 SCHEMA = "pytest-oscura-result/1"

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
-from pytest_oscura.baseline import BaselineEntry, build, diff, render, write_atomically
+from pytest_oscura.baseline import BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import CaptureRecord
 from pytest_oscura.report import build_report, write_report

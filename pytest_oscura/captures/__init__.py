@@ -13,13 +13,13 @@ are loaded on first use, sorted by name, and consulted after the built-in format
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura._files import read_json
 from pytest_oscura.captures import (
     alb_format,
     hdf5_format,
@@ -250,16 +250,9 @@ def sidecar_path(path: Path) -> Path:
 def read_sidecar(path: Path) -> Sidecar | None:
     """Read the sidecar of capture ``path``; ``None`` when there is none. Raises ConfigError."""
     side = sidecar_path(path)
-    try:
-        text = side.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    data = read_json(side, ConfigError)
+    if data is None:
         return None
-    except OSError as exc:
-        raise ConfigError(f"{side}: cannot read ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{side}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{side}: expected a JSON object")
     for key in data:

@@ -245,21 +245,25 @@ def _rigolwfm_parse(path: Path, frame: int = 0) -> Any:
     """``RigolWFM.wfm.Wfm.from_file`` with its exceptions turned into one-line ValueErrors."""
     check_decoded_size(path.stat().st_size * 16, "waveform file")
     module = optional_import("RigolWFM.wfm", "this waveform file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    problem: str | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
             wfm = module.Wfm.from_file(str(path), frame=frame)
             _close_files(wfm, str(path))
-            # Some adapters drop a parser that still holds the file, inside a reference
-            # cycle: collect it now, while its ResourceWarning is ignored, not at random later.
-            gc.collect()
-        return wfm
-    except MemoryError:
-        raise ValueError("waveform file too large to decode") from None
-    except Exception as exc:  # a third-party parser on arbitrary bytes raises anything
-        text = str(exc).splitlines()[0] if str(exc) else ""
-        text = text.replace(str(path), path.name)
-        raise ValueError(f"unreadable waveform ({type(exc).__name__}: {text[:160]})") from None
+        except MemoryError:
+            problem = "waveform file too large to decode"
+        except Exception as exc:  # a third-party parser on arbitrary bytes raises anything
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            text = text.replace(str(path), path.name)
+            problem = f"unreadable waveform ({type(exc).__name__}: {text[:160]})"
+        # A parser that failed (or that an adapter dropped) still holds the file inside a
+        # reference cycle; the exception is gone now, so collect it here, while its
+        # ResourceWarning is ignored, not at random later in another test.
+        gc.collect()
+    if problem is not None:
+        raise ValueError(problem)
+    return wfm
 
 
 def _close_files(root: Any, name: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_oscura._files import write_atomically
 from pytest_oscura.baseline import (
     SCHEMA,
     BaselineEntry,
@@ -15,7 +16,6 @@ from pytest_oscura.baseline import (
     diff,
     read_baseline,
     render,
-    write_atomically,
 )
 from pytest_oscura.errors import BaselineError
 
