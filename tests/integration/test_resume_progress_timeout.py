@@ -210,3 +210,48 @@ def test_process_strategy_stops_a_stuck_worker(
     for pid in stuck_pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+SLEEPY_SITE = """
+import time
+
+from pytest_oscura.measurements import register
+
+
+@register("sleepy", "s", "Sleeps 4 s, to test timeouts where the sleeper cannot be stopped")
+def sleepy(signal_):
+    time.sleep(4)
+    return 0.0
+"""
+
+
+@pytest.mark.parametrize("strategy", ["thread", "gpu"])
+def test_timeout_with_thread_and_gpu_strategies(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, strategy: str
+) -> None:
+    """Threads cannot be stopped: the capture still fails at its limit and the run goes on.
+
+    Without CuPy the gpu strategy falls back to a CPU strategy, which applies the limit too.
+    """
+    import os
+
+    make_batch(pytester)
+    site = pytester.mkdir("site")
+    (site / "sitecustomize.py").write_text(SLEEPY_SITE)
+    monkeypatch.setenv("PYTHONPATH", f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    (pytester.path / "caps" / "oscura.toml").write_text(
+        "[defaults]\nsample_rate_hz = 1e5\n\n[[rules]]\nmatch = 'cap_005*'\nmeasurements = ['sleepy']\n"
+    )
+    result = pytester.runpytest(
+        "--oscura-captures",
+        "caps",
+        "--oscura-update-baseline",
+        "--oscura-timeout",
+        "0.5",
+        "--oscura-strategy",
+        strategy,
+        "-W",
+        "ignore::pytest_oscura.strategies.GpuFallbackWarning",
+    )
+    result.assert_outcomes(passed=CAPTURES - 1, errors=1)
+    result.stdout.fnmatch_lines(["*caps/cap_005.npy: timed out after 0.5 s"])
