@@ -123,6 +123,7 @@ class Controller:
 
         baseline_groups: dict[str, Any] = {}
         baseline_values: dict[str, Any] = {}
+        baseline_units: list[tuple[str, str]] = []
         for root in self.roots:
             try:
                 baseline = root.baseline()
@@ -135,7 +136,17 @@ class Controller:
                 baseline_values[qualified(root.display, key)] = {
                     "measurements": dict(entry.measurements),
                     "group": entry.group,
+                    "units": entry.units,
                 }
+                baseline_units.append((entry.group, entry.units))
+        mixed = mixed_unit_groups([(r.group, r.units) for r in records] + baseline_units)
+        if mixed:
+            # Values in different units are no population: split such groups by unit, and
+            # judge drift from the baseline's values, split the same way.
+            records = [replace(r, group=unit_group(r.group, r.units, mixed)) for r in records]
+            for value in baseline_values.values():
+                value["group"] = unit_group(value["group"], value["units"], mixed)
+            baseline_groups = {}
         notes = [
             f"xdist worker {worker} crashed; its unfinished captures are missing"
             for worker in self.crashed_workers
@@ -231,10 +242,26 @@ class Controller:
         )
 
 
+def mixed_unit_groups(group_units: Iterable[tuple[str, str]]) -> set[str]:
+    """The groups whose captures come in more than one unit (V, bit, FS, ...)."""
+    units: dict[str, set[str]] = {}
+    for group, unit in group_units:
+        units.setdefault(group, set()).add(unit)
+    return {group for group, found in units.items() if len(found) > 1}
+
+
+def unit_group(group: str, units: str, mixed: set[str]) -> str:
+    """The aggregation group: ``group``, or ``group [units]`` where the group mixes units."""
+    return f"{group} [{units}]" if group in mixed else group
+
+
 def _groups(entries: dict[str, BaselineEntry]) -> dict[str, object]:
     """Per-group population statistics of the baseline, for tomorrow's drift check."""
     from pytest_oscura.aggregate import group_statistics
 
+    mixed = mixed_unit_groups((entry.group, entry.units) for entry in entries.values())
+    if mixed:
+        return {}  # tomorrow's drift check splits by unit and uses the per-capture values
     records = [
         CaptureRecord(
             key=key,

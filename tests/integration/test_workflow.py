@@ -115,6 +115,8 @@ def test_json_report(pytester: pytest.Pytester, xdist: list[str]) -> None:
     assert "broken.npy" in broken["error"]
     assert by_id["caps/sig/pair.npz::CLK"]["outcome"] == "passed"
     assert by_id["caps/sig/pair.npz::CLK"]["error"] is None
+    # tone.wav is in FS (full scale), the others in V: the group is split by unit
+    assert sorted(report["summary"]["groups"]) == ["caps [FS]", "caps [V]"]
     counts = report["summary"]["counts"]
     assert (counts["passed"], counts["failed"], counts["error"], counts["skipped"]) == (4, 1, 1, 0)
 
