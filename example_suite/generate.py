@@ -60,6 +60,10 @@ measurements = ["rail"]
 sample_rate_hz = 100e3           # the rail CSVs carry no time column
 
 [[rules]]
+match = "rails/vref*"             # a reference, not a supply: its own population
+group = "references"
+
+[[rules]]
 match = "rails/vdd_core_*"
 limits = { mean = { min = 1.15, max = 1.25 } }
 
