@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_oscura.errors import OscuraError
-from pytest_oscura.records import CaptureRecord
+from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 
 if TYPE_CHECKING:
     from pytest_oscura.config import CaptureConfig
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from pytest_oscura.roots import CaptureRoot
     from pytest_oscura.runtime import Runtime
 
-RECORD_PROPERTY = "oscura_record"
-SOURCE_PROPERTY = "oscura_source"  # "measured" now, or "resumed" from stored results
 LOAD_ERROR_ITEM = "load"
 
 
@@ -36,13 +34,20 @@ class CaptureFile(pytest.File):
         self.runtime = runtime
         self.job: FileJob | None = None
         self._items_left = 0
+        self._configs: dict[str, CaptureConfig] = {}
 
     @property
     def relative(self) -> str:
         return self.path.relative_to(self.root.path).as_posix()
 
     def config_for(self, item_name: str) -> CaptureConfig:
-        return self.root.suite.for_capture(self.relative, item_name)
+        """The suite config of one item, resolved once (rules are glob matches)."""
+        config = self._configs.get(item_name)
+        if config is None:
+            config = self._configs[item_name] = self.root.suite.for_capture(
+                self.relative, item_name
+            )
+        return config
 
     def collect(self) -> list[CaptureItem]:
         from pytest_oscura.captures import LoadSettings, read_header

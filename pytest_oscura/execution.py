@@ -72,9 +72,7 @@ class Execution:
         """
         from pytest_oscura.strategies import GpuFallbackWarning, Prefetcher, open_strategy
 
-        if runtime.store is not None:
-            store = runtime.store
-            jobs = [job for job in jobs if store.get(job) is None]
+        jobs = [job for job in jobs if not runtime.resume(job)]
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", GpuFallbackWarning)

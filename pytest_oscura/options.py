@@ -265,10 +265,8 @@ def selects_whole_suite(config: pytest.Config, roots: list[Path]) -> bool:
 
     Only such a run may drop baseline entries of captures it did not see.
     """
-    narrowing = ("keyword", "markexpr", "lf", "deselect", "stepwise", "last_failed_no_failures")
-    for name in narrowing:
-        value = config.getoption(name, None)
-        if value and name != "last_failed_no_failures":
+    for name in ("keyword", "markexpr", "lf", "deselect", "stepwise"):
+        if config.getoption(name, None):
             return False
     invocation_dir = config.invocation_params.dir
     for arg in config.args:

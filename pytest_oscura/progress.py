@@ -87,6 +87,3 @@ class Progress:
             f"{f'{rate:.1f}' if rate is not None else '--'} captures/s | "
             f"ok {self.ok} · failed {self.failed}"
         )
-
-    def elapsed(self) -> float:
-        return 0.0 if self._started is None else self.clock() - self._started

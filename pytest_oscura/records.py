@@ -10,6 +10,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
+# user_properties names: the item's CaptureRecord as JSON text, and where its values came from
+# ("measured" now, or "resumed" from stored results).
+RECORD_PROPERTY = "oscura_record"
+SOURCE_PROPERTY = "oscura_source"
 
 
 @dataclass(frozen=True)

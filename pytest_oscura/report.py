@@ -10,16 +10,9 @@ from typing import Any
 from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
 from pytest_oscura.baseline import today
-from pytest_oscura.records import OUTCOMES, CaptureRecord
+from pytest_oscura.records import CaptureRecord
 
 SCHEMA = "pytest-oscura-report/1"
-
-
-def outcome_counts(records: Iterable[CaptureRecord]) -> dict[str, int]:
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for record in records:
-        counts[record.outcome] += 1
-    return counts
 
 
 def build_report(

@@ -54,12 +54,8 @@ class Runtime:
         result = self._results.get(job.path)
         if result is not None:
             return result
-        if self.store is not None:
-            result = self.store.get(job)
-            if result is not None:
-                self.resumed_paths.add(job.path)
-                self._results[job.path] = result
-                return result
+        if self.resume(job):
+            return self._results[job.path]
         from pytest_oscura.resume import fingerprint
 
         try:
@@ -74,6 +70,17 @@ class Runtime:
             self.store.put(job, before, result)
         self._results[job.path] = result
         return result
+
+    def resume(self, job: FileJob) -> bool:
+        """Take ``job``'s stored result, if the resume store has a valid one, into the cache."""
+        if self.store is None or job.path in self._results:
+            return job.path in self.resumed_paths
+        result = self.store.get(job)
+        if result is None:
+            return False
+        self.resumed_paths.add(job.path)
+        self._results[job.path] = result
+        return True
 
     def release(self, job: FileJob) -> None:
         """Forget a file's result once its last item ran: memory stays bounded."""

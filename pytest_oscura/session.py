@@ -17,12 +17,9 @@ from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
 from pytest_oscura.baseline import BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
-from pytest_oscura.records import CaptureRecord
+from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report import build_report, write_report
 from pytest_oscura.roots import CaptureRoot
-
-RECORD_PROPERTY = "oscura_record"
-SOURCE_PROPERTY = "oscura_source"
 
 
 @dataclass

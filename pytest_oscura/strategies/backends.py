@@ -54,10 +54,7 @@ class SerialBackend:
         for job in jobs:
             future: Future[FileResult] = Future()
             try:
-                result = (
-                    run_job(job) if self.timeout_s is None else run_job(job, None, self.timeout_s)
-                )
-                future.set_result(result)
+                future.set_result(run_job(job, None, self.timeout_s))
             except Exception as exc:
                 future.set_exception(exc)
             futures.append(future)
@@ -105,8 +102,6 @@ class PoolBackend:
     def _task(self, job: FileJob) -> Future[FileResult]:
         # In a process worker the job's own alarm (jobs.time_limit) interrupts Python code;
         # a thread cannot take an alarm, so for threads only the wait in result() limits it.
-        if self.timeout_s is None:
-            return self._pool().submit(run_job, job)
         return self._pool().submit(run_job, job, None, self.timeout_s)
 
     def _pool(self) -> Executor:

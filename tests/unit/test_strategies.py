@@ -64,7 +64,7 @@ def test_results_come_back_in_input_order_whatever_finishes_first(jobs, monkeypa
 
     from pytest_oscura.strategies import backends
 
-    def slow_first(job: FileJob) -> FileResult:
+    def slow_first(job: FileJob, *args: object) -> FileResult:
         if job is jobs[0]:
             time.sleep(0.2)
         return run_job(job)
@@ -102,7 +102,7 @@ def test_a_bad_file_errors_alone(jobs, strategy) -> None:
 def test_an_exception_while_measuring_becomes_that_files_error(jobs, monkeypatch) -> None:
     from pytest_oscura.strategies import backends
 
-    def explode_on_2(job: FileJob) -> FileResult:
+    def explode_on_2(job: FileJob, *args: object) -> FileResult:
         if job is jobs[2]:
             raise RuntimeError("boom\nsecond line")
         return run_job(job)
