@@ -3,11 +3,16 @@
 Collection reads headers only (every xdist worker collects everything). A file whose header
 cannot be read still yields one item, named ``load``, that errors with the reason: a collection
 error would stop the whole session, and one bad capture must not cost the others their run.
+
+An item's setup takes its file's result from the process's
+:class:`~pytest_oscura.runtime.Runtime`; its call judges it (:func:`pytest_oscura.compare.judge`)
+and reports a :class:`~pytest_oscura.records.CaptureRecord` through ``user_properties``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +24,8 @@ from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecor
 if TYPE_CHECKING:
     from pytest_oscura.config import CaptureConfig
     from pytest_oscura.jobs import FileJob, ItemResult
-    from pytest_oscura.roots import CaptureRoot
     from pytest_oscura.runtime import Runtime
+    from pytest_oscura.suite import CaptureRoot
 
 LOAD_ERROR_ITEM = "load"
 
@@ -60,8 +65,7 @@ class CaptureFile(pytest.File):
         specs = []
         for index, channel in enumerate(header.channels):
             segments = range(1, channel.segments + 1) if channel.segments else [None]
-            for segment in segments:
-                name = channel.name if segment is None else f"{channel.name}#{segment}"
+            for segment, name in zip(segments, channel.item_names(), strict=True):
                 names = measurement_names(channel.kind, self.config_for(name))
                 specs.append(ItemSpec(name, index, segment, names))
         # Load settings are per file: the first item's config decides (rules that name a
@@ -95,6 +99,15 @@ def measurement_names(kind: str, config: CaptureConfig) -> tuple[str, ...]:
     if kind == "logic":
         return config.logic_measurements or PROFILES.get("logic", DEFAULT_MEASUREMENTS)
     return config.measurements or DEFAULT_MEASUREMENTS
+
+
+def jobs_in_run_order(items: Sequence[pytest.Item]) -> list[FileJob]:
+    """The capture files of ``items`` in the order their first item runs, each once."""
+    jobs: dict[str, FileJob] = {}
+    for item in items:
+        if isinstance(item, CaptureItem) and item.parent.job is not None:
+            jobs.setdefault(item.parent.job.path, item.parent.job)
+    return list(jobs.values())
 
 
 class CaptureItem(pytest.Item):
@@ -152,17 +165,27 @@ class CaptureItem(pytest.Item):
         self.result = result
 
     def runtest(self) -> None:
+        from pytest_oscura.compare import judge
+
         assert self.result is not None
-        config = self.parent.config_for(self.name)
-        outcome = self.runtime.check(self.parent.root, self.key, self.result, config)
+        root, runtime = self.parent.root, self.runtime
+        verdict = judge(
+            self.key,
+            self.result,
+            self.parent.config_for(self.name),
+            None if runtime.update_baseline else root.baseline(),
+            baseline_path=root.baseline_path,
+            update_baseline=runtime.update_baseline,
+            captures_args=runtime.captures_args,
+        )
         self._record(
             units=self.result.units,
-            measurements=self.result.values,
-            not_applicable=self.result.not_applicable,
-            failures=tuple(outcome.failures),
+            measurements=dict(self.result.values),
+            not_applicable=dict(self.result.not_applicable),
+            failures=verdict.failures,
         )
-        if outcome.message:
-            pytest.fail(outcome.message, pytrace=False)
+        if verdict.message:
+            pytest.fail(verdict.message, pytrace=False)
 
     def teardown(self) -> None:
         self.result = None

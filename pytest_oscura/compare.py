@@ -1,11 +1,85 @@
-"""Verdicts: measurements against baseline ± tolerance and spec limits; failure text. Pure."""
+"""The verdict of one item: its measurements against baseline ± tolerance and spec limits,
+the failure rows and the text a failing item shows. Pure: no pytest import.
+
+:func:`judge` is the whole verdict of an item (which baseline entry applies, what a missing
+entry means, the hint that says how to accept new values); :func:`compare` the per-measurement
+checks; :func:`format_failures` the table.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_oscura.config import CaptureConfig
 from pytest_oscura.records import Failure
+
+if TYPE_CHECKING:
+    from pytest_oscura.baseline import Baseline
+    from pytest_oscura.jobs import ItemResult
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An item's failing checks and the message it fails with (empty when it passes)."""
+
+    failures: tuple[Failure, ...]
+    message: str
+
+
+def judge(
+    key: str,
+    result: ItemResult,
+    config: CaptureConfig,
+    baseline: Baseline | None,
+    *,
+    baseline_path: Path,
+    update_baseline: bool,
+    captures_args: str,
+) -> Verdict:
+    """Judge one item's measurements against its baseline entry and its spec limits.
+
+    Args:
+        key: the item's baseline key (``path/below/root::channel``).
+        result: what measuring the item gave (without an error).
+        config: the item's tolerances and limits.
+        baseline: the captures root's baseline, ``None`` when there is no baseline file.
+        baseline_path: where that baseline lives (named in the message of a missing entry).
+        update_baseline: a baseline update run, where only spec limits can fail.
+        captures_args: the ``--oscura-captures ...`` arguments of this run, for the hints.
+
+    A value the baseline does not have yet fails (``missing``) with the command that records it.
+    """
+    from pytest_oscura.measurements import REGISTRY
+
+    values, reasons = result.values, result.not_applicable
+    unit_of = {
+        name: REGISTRY[name].unit_for(result.units) if name in REGISTRY else "" for name in values
+    }
+    update_command = f"pytest {captures_args} --oscura-update-baseline"
+    entry = None if baseline is None or update_baseline else baseline.captures.get(key)
+    if update_baseline or entry is not None:
+        failures = compare(
+            values, reasons, None if entry is None else entry.measurements, config, unit_of
+        )
+        if not failures:
+            return Verdict((), "")
+        hint = f"Accept the new values with: {update_command}"
+        return Verdict(tuple(failures), format_failures(key, failures, len(values), hint))
+    limit_failures = compare(values, reasons, None, config, unit_of)
+    failures = limit_failures + [
+        Failure(name, value, None, "missing", "not in baseline", unit_of[name])
+        for name, value in values.items()
+    ]
+    where = "no baseline file" if baseline is None else "no entry in baseline"
+    message = (
+        f"{key}: {where} {baseline_path.name} ({baseline_path})\nRecord it with: {update_command}"
+    )
+    if limit_failures:
+        message += "\n" + format_failures(key, limit_failures, len(values), "")
+    return Verdict(tuple(failures), message)
 
 
 def compare(

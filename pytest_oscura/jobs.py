@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +44,20 @@ class FileJob:
 
 @dataclass(frozen=True)
 class ItemResult:
-    name: str
+    """What measuring one item gave: its measurements, in ``units``, or the one-line ``error``
+    that prevented measuring it (then ``measured`` is ``None``)."""
+
     units: str = ""
-    values: dict[str, float | None] = field(default_factory=dict)
-    not_applicable: dict[str, str] = field(default_factory=dict)
+    measured: MeasurementResult | None = None
     error: str | None = None
+
+    @property
+    def values(self) -> Mapping[str, float | None]:
+        return {} if self.measured is None else self.measured.values
+
+    @property
+    def not_applicable(self) -> Mapping[str, str]:
+        return {} if self.measured is None else self.measured.not_applicable
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,13 @@ def timeout_result(job: FileJob, seconds: float) -> FileResult:
     return FileResult(job.path, error=f"{job.display}: timed out after {seconds:g} s")
 
 
+def failed_result(job: FileJob, exc: BaseException) -> FileResult:
+    """The result of a job whose measuring raised: one line naming the file and the exception."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return FileResult(job.path, error=f"{job.display}: measuring failed ({detail})")
+
+
 def run_job(job: FileJob, xp: Any = None, timeout_s: float | None = None) -> FileResult:
     """Load ``job``'s file once and measure each of its items, within ``timeout_s`` seconds.
 
@@ -125,7 +141,7 @@ def _run_job(job: FileJob, xp: Any) -> FileResult:
             continue
         capture, samples = selected
         measured = measure_detailed(samples, capture.sample_rate_hz, spec.measurements, xp=xp)
-        results[spec.name] = item_result(spec, capture, measured)
+        results[spec.name] = ItemResult(capture.units, measured)
     return FileResult(job.path, results)
 
 
@@ -144,21 +160,15 @@ def select_samples(
 ) -> tuple[Capture, Any] | ItemResult:
     """The 1-D samples one item measures (its channel, or one segment of it), or its error."""
     if spec.channel_index >= len(captures):
-        return ItemResult(spec.name, error=f"{job.display}: no channel {spec.name}")
+        return ItemResult(error=f"{job.display}: no channel {spec.name}")
     capture = captures[spec.channel_index]
     samples = capture.samples
     if spec.segment is None and samples.ndim != 1:
         error = f"{job.display}: channel {capture.channel} holds segments, not one record"
-        return ItemResult(spec.name, error=error)
+        return ItemResult(error=error)
     if spec.segment is not None:
         if samples.ndim != 2 or spec.segment > samples.shape[0]:
             error = f"{job.display}: channel {capture.channel} has no segment {spec.segment}"
-            return ItemResult(spec.name, error=error)
+            return ItemResult(error=error)
         samples = samples[spec.segment - 1]
     return capture, samples
-
-
-def item_result(spec: ItemSpec, capture: Capture, measured: MeasurementResult) -> ItemResult:
-    return ItemResult(
-        spec.name, capture.units, dict(measured.values), dict(measured.not_applicable)
-    )

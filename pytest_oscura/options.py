@@ -238,6 +238,12 @@ class Settings:
             )
         if self.baseline is not None and self.baseline.is_dir():
             raise pytest.UsageError(f"--oscura-baseline {self.baseline}: is a directory")
+        from pytest_oscura.aggregate import parse_gate
+
+        try:
+            parse_gate(self.gate)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--oscura-gate {self.gate!r}: {exc}") from None
 
 
 def _seconds(option: float | None, ini: str, name: str) -> float | None:

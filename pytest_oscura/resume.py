@@ -26,7 +26,7 @@ from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
 from pytest_oscura.jobs import FileJob, FileResult, ItemResult
 
-SCHEMA = "pytest-oscura-result/1"
+SCHEMA = "pytest-oscura-result/2"
 
 
 @dataclass(frozen=True)
@@ -119,10 +119,19 @@ class ResultStore:
 
 
 def _result_from(data: Any) -> FileResult | None:
+    from pytest_oscura.measurements import MeasurementResult
+
     if not isinstance(data, dict):
         return None
     try:
-        items = {name: ItemResult(**fields) for name, fields in data["items"].items()}
+        items = {}
+        for name, fields in data["items"].items():
+            measured = fields["measured"]
+            items[name] = ItemResult(
+                fields["units"],
+                None if measured is None else MeasurementResult(**measured),
+                fields["error"],
+            )
         return FileResult(path=data["path"], items=items, error=data["error"])
     except (KeyError, TypeError):
         return None

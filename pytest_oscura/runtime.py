@@ -1,53 +1,70 @@
-"""Per-process run state and the check of one item. Pure: no pytest import.
+"""Per-process run state: where each capture file's results come from. Pure: no pytest import.
 
-Each process (a run without xdist, or each xdist worker) has one :class:`Runtime`: the captures
-roots with their suite config and baseline, whether this run updates the baseline, and where
-measurement results come from (:meth:`Runtime.file_result`).
+Each process of a run (a run without xdist, or each xdist worker) has one :class:`Runtime`: the
+captures roots, whether this run updates the baseline, the resume store, and the execution
+strategy with its prefetcher. Items ask it for their file's result (:meth:`Runtime.file_result`);
+it answers from its cache, the resume store, the prefetcher or by measuring in place.
+
+Without xdist, :meth:`Runtime.start` (at the end of collection) resolves the strategy (``auto``
+from the machine and this batch) and, unless that is serial, installs a
+:class:`~pytest_oscura.strategies.Prefetcher` that measures the next files in the background
+while items compare their results. In an xdist worker, ``auto`` means serial: xdist already runs
+one process per CPU. Importing this module imports no numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_oscura.compare import compare, format_failures
-from pytest_oscura.jobs import FileJob, FileResult, ItemResult, run_job
-from pytest_oscura.records import Failure
+from pytest_oscura.jobs import FileJob, FileResult, run_job
+from pytest_oscura.strategies.choice import AUTO, Plan, cpu_count, gpu_installed
 
 if TYPE_CHECKING:
-    from pytest_oscura.config import CaptureConfig
     from pytest_oscura.resume import ResultStore
-    from pytest_oscura.roots import CaptureRoot
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    failures: list[Failure]
-    message: str  # empty when the item passes
+    from pytest_oscura.strategies import Prefetcher
+    from pytest_oscura.suite import CaptureRoot
 
 
 @dataclass
 class Runtime:
     """Run state of one process.
 
-    ``measure_file`` turns a job into a result (:func:`run_job` with the run's time limit,
-    unless an execution strategy supplies one); with ``store`` (``--oscura-resume``) stored
-    results are reused and new ones stored.
+    Attributes:
+        roots: the captures roots of the run.
+        update_baseline: whether this run records new baseline values.
+        timeout_s: the per-capture time limit (``--oscura-timeout``), or ``None``.
+        store: the resume store (``--oscura-resume``), or ``None``.
+        strategy: the requested strategy (``auto`` or one of the strategies).
+        workers: the requested pool size, or ``None`` for one per CPU.
+        xdist_workers: the number of xdist workers of the run (0 without xdist).
+        xdist_worker: whether this process is one of them.
     """
 
     roots: list[CaptureRoot]
     update_baseline: bool = False
     timeout_s: float | None = None
     store: ResultStore | None = None
-    measure_file: Callable[[FileJob], FileResult] | None = None
+    strategy: str = AUTO
+    workers: int | None = None
+    xdist_workers: int = 0
+    xdist_worker: bool = False
+    plan: Plan | None = None
+    prefetcher: Prefetcher | None = None
+    notes: list[str] = field(default_factory=list)
     resumed_paths: set[str] = field(default_factory=set)
     _results: dict[str, FileResult] = field(default_factory=dict)
 
     @property
     def captures_args(self) -> str:
+        """The ``--oscura-captures`` arguments of this run, as the user wrote them (for hints)."""
         return " ".join(f"--oscura-captures {root.display}" for root in self.roots)
+
+    # -- results ------------------------------------------------------------------------------
 
     def file_result(self, job: FileJob) -> FileResult:
         """The result of ``job``, computed once per file and kept until :meth:`release`."""
@@ -62,8 +79,8 @@ class Runtime:
             before = fingerprint(Path(job.path)) if self.store is not None else None
         except OSError:
             before = None  # unreadable: measuring reports why
-        if self.measure_file is not None:
-            result = self.measure_file(job)
+        if self.prefetcher is not None:
+            result = self.prefetcher(job)
         else:
             result = run_job(job, timeout_s=self.timeout_s)
         if self.store is not None and before is not None:
@@ -86,42 +103,73 @@ class Runtime:
         """Forget a file's result once its last item ran: memory stays bounded."""
         self._results.pop(job.path, None)
 
-    def check(
-        self, root: CaptureRoot, key: str, result: ItemResult, config: CaptureConfig
-    ) -> CheckOutcome:
-        """Judge one item's measurements against its baseline entry and spec limits."""
-        from pytest_oscura.measurements import REGISTRY
+    # -- the execution strategy ---------------------------------------------------------------
 
-        values, reasons = result.values, result.not_applicable
-        unit_of = {
-            name: REGISTRY[name].unit_for(result.units) if name in REGISTRY else ""
-            for name in values
-        }
-        if self.update_baseline:
-            failures = compare(values, reasons, None, config, unit_of)
-            return CheckOutcome(failures, self._message(key, failures, len(values)))
-        baseline = root.baseline()
-        entry = None if baseline is None else baseline.captures.get(key)
-        if entry is not None:
-            failures = compare(values, reasons, entry.measurements, config, unit_of)
-            return CheckOutcome(failures, self._message(key, failures, len(values)))
-        failures = compare(values, reasons, None, config, unit_of)
-        limit_failures = list(failures)
-        failures += [
-            Failure(name, value, None, "missing", "not in baseline", unit_of[name])
-            for name, value in values.items()
+    def _workers(self) -> int | None:
+        if self.workers is not None or not self.xdist_workers:
+            return self.workers
+        # An explicit pool inside each xdist worker: share the CPUs out instead of N × M.
+        return max(1, cpu_count() // self.xdist_workers)
+
+    def strategy_header(self) -> str:
+        """The terminal header line (written before collection, so ``auto`` is not yet decided)."""
+        if self.xdist_workers and not self.xdist_worker:
+            if self.strategy == AUTO:
+                return (
+                    "oscura: strategy serial in each xdist worker (a pool per worker would "
+                    "oversubscribe the CPUs; --oscura-strategy overrides)"
+                )
+            return f"oscura: strategy {self.strategy} in each xdist worker (requested)"
+        if self.strategy == AUTO:
+            gpu = "CuPy installed" if gpu_installed() else "no CuPy"
+            return (
+                f"oscura: strategy auto ({cpu_count()} CPUs, {gpu}): chosen from the batch "
+                "after collection"
+            )
+        count = self._workers() or cpu_count()
+        workers = f", {count} workers" if self.strategy in ("thread", "process") else ""
+        return f"oscura: strategy {self.strategy}{workers} (requested)"
+
+    def start(self, jobs: Sequence[FileJob]) -> None:
+        """Resolve the plan for ``jobs`` (in run order) and, unless serial, start prefetching.
+
+        With ``--oscura-resume``, files whose stored results are still valid are left out of
+        the plan: they are not measured again, ahead or otherwise.
+        """
+        from pytest_oscura.strategies import GpuFallbackWarning, Prefetcher, open_strategy
+
+        jobs = [job for job in jobs if not self.resume(job)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GpuFallbackWarning)
+            backend, self.plan = open_strategy(
+                jobs,
+                self.strategy,
+                self._workers(),
+                xdist_worker=self.xdist_worker,
+                timeout_s=self.timeout_s,
+            )
+        for warning in caught:
+            self.notes.append(f"oscura: WARNING: {warning.message}")
+            # Also a pytest warning, unless the project turned warnings into errors.
+            with contextlib.suppress(GpuFallbackWarning):
+                warnings.warn(warning.message, warning.category, stacklevel=1)
+        if self.plan.strategy == "serial":
+            backend.close()
+            return
+        window = self.plan.chunk_size * (2 if self.plan.strategy == "gpu" else 1)
+        self.prefetcher = Prefetcher(jobs, backend, window)
+
+    def collection_lines(self) -> list[str]:
+        """What was chosen and why, written when collection finishes."""
+        if self.plan is None or self.xdist_worker:
+            return []
+        return [
+            *self.notes,
+            f"oscura: measuring with {self.plan.describe()}: {self.plan.reason}",
         ]
-        where = "no baseline file" if baseline is None else "no entry in baseline"
-        message = (
-            f"{key}: {where} {root.baseline_path.name} ({root.baseline_path})\n"
-            f"Record it with: pytest {self.captures_args} --oscura-update-baseline"
-        )
-        if limit_failures:
-            message += "\n" + format_failures(key, limit_failures, len(values), "")
-        return CheckOutcome(failures, message)
 
-    def _message(self, key: str, failures: list[Failure], total: int) -> str:
-        if not failures:
-            return ""
-        hint = f"Accept the new values with: pytest {self.captures_args} --oscura-update-baseline"
-        return format_failures(key, failures, total, hint)
+    def close(self, *, interrupted: bool) -> None:
+        """Shut the pool down; an interrupted run drops queued work and stops workers now."""
+        prefetcher, self.prefetcher = self.prefetcher, None
+        if prefetcher is not None:
+            prefetcher.close(cancel=interrupted)

@@ -24,6 +24,17 @@ class ChannelHeader:
     kind: str = "analog"
     segments: int = 0
 
+    def item_names(self) -> list[str]:
+        """The test items of this channel: its name, or ``name#1`` … ``name#N`` per segment."""
+        if not self.segments:
+            return [self.name]
+        return [segment_name(self.name, index) for index in range(1, self.segments + 1)]
+
+
+def segment_name(channel: str, segment: int) -> str:
+    """The item name of segment ``segment`` (1-based) of ``channel``: ``C1#3``."""
+    return f"{channel}#{segment}"
+
 
 @dataclass(frozen=True)
 class CaptureHeader:

@@ -32,8 +32,7 @@ Profiles (:data:`PROFILES`), selectable per glob in ``oscura.toml``:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import numpy
@@ -43,7 +42,8 @@ from pytest_oscura.measurements import basic as _basic  # noqa: F401
 from pytest_oscura.measurements import levels as _levels  # noqa: F401
 from pytest_oscura.measurements import spectral as _spectral  # noqa: F401
 from pytest_oscura.measurements import timing as _timing  # noqa: F401
-from pytest_oscura.measurements.registry import REGISTRY, Measurement, NotApplicable, register
+from pytest_oscura.measurements.registry import REGISTRY, Measurement, register
+from pytest_oscura.measurements.result import MeasurementResult, NotApplicable
 from pytest_oscura.measurements.signal import Signal
 
 __all__ = [
@@ -100,14 +100,6 @@ def expand_names(names: Iterable[str]) -> tuple[str, ...]:
             if member not in expanded:
                 expanded.append(member)
     return tuple(expanded)
-
-
-@dataclass(frozen=True)
-class MeasurementResult:
-    """Values (plain floats, ``None`` where not applicable) and the reasons for each ``None``."""
-
-    values: Mapping[str, float | None]
-    not_applicable: Mapping[str, str] = field(default_factory=dict)
 
 
 def unknown_measurements(names: Iterable[str]) -> list[str]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy
 
-from pytest_oscura.measurements.registry import NotApplicable
+from pytest_oscura.measurements.result import NotApplicable
 
 #: Histogram bins are ``size // _SAMPLES_PER_BIN``, clipped to [_MIN_BINS, _MAX_BINS].
 _SAMPLES_PER_BIN = 16

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy
 
-from pytest_oscura.measurements.registry import NotApplicable
+from pytest_oscura.measurements.result import NotApplicable
 
 #: 4-term Blackman-Harris coefficients (Harris 1978, −92 dB side lobes).
 _BH4 = (0.35875, 0.48829, 0.14128, 0.01168)

@@ -5,7 +5,8 @@ All of them read the shared histogram state levels of :attr:`Signal.state_levels
 
 from __future__ import annotations
 
-from pytest_oscura.measurements.registry import SIGNAL_UNIT, NotApplicable, register
+from pytest_oscura.measurements.registry import SIGNAL_UNIT, register
+from pytest_oscura.measurements.result import NotApplicable
 from pytest_oscura.measurements.signal import Signal
 
 #: Overshoot and undershoot need a two-state waveform: at least this fraction of the samples

@@ -2,8 +2,9 @@
 
 A measurement function takes a :class:`~pytest_oscura.measurements.signal.Signal` (which caches
 computations that several measurements share) and returns a number, or raises
-:class:`NotApplicable` with a short reason. Units use ``{units}`` for "the unit of the samples"
-(V for a voltage capture), so a failure table can show the capture's own unit.
+:class:`~pytest_oscura.measurements.result.NotApplicable` with a short reason. Units use
+``{units}`` for "the unit of the samples" (V for a voltage capture), so a failure table can show
+the capture's own unit.
 """
 
 from __future__ import annotations
@@ -16,10 +17,6 @@ if TYPE_CHECKING:
     from pytest_oscura.measurements.signal import Signal
 
 SIGNAL_UNIT = "{units}"
-
-
-class NotApplicable(Exception):
-    """The measurement does not apply to this signal; ``str(exc)`` is the short reason."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import numpy
 from pytest_oscura.measurements._edges import Edges, PeriodFit, find_edges, fit_period
 from pytest_oscura.measurements._levels import StateLevels, histogram_state_levels
 from pytest_oscura.measurements._spectrum import Spectrum, compute_spectrum
-from pytest_oscura.measurements.registry import NotApplicable
+from pytest_oscura.measurements.result import NotApplicable
 
 _T = TypeVar("_T")
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from pytest_oscura.measurements.registry import NotApplicable, register
+from pytest_oscura.measurements.registry import register
+from pytest_oscura.measurements.result import NotApplicable
 from pytest_oscura.measurements.signal import Signal
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy
 
 from pytest_oscura.measurements._edges import FloatArray, IntArray
-from pytest_oscura.measurements.registry import NotApplicable, register
+from pytest_oscura.measurements.registry import register
+from pytest_oscura.measurements.result import NotApplicable
 from pytest_oscura.measurements.signal import Signal
 
 

@@ -27,7 +27,7 @@ from pytest_oscura.strategies.choice import (
 )
 
 if TYPE_CHECKING:
-    from pytest_oscura.strategies.backends import Backend, failed_result, make_backend
+    from pytest_oscura.strategies.backends import Backend, make_backend
     from pytest_oscura.strategies.batch import (
         GpuFallbackWarning,
         drive,
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 # the executors (concurrent.futures) are not needed by a run without captures.
 _LAZY = {
     "Backend": "backends",
-    "failed_result": "backends",
     "make_backend": "backends",
     "GpuFallbackWarning": "batch",
     "drive": "batch",
@@ -70,7 +69,6 @@ __all__ = [
     "choose",
     "cpu_count",
     "drive",
-    "failed_result",
     "make_backend",
     "measure_files",
     "open_strategy",

@@ -13,18 +13,11 @@ from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from pytest_oscura.jobs import FileJob, FileResult, run_job, timeout_result
+from pytest_oscura.jobs import FileJob, FileResult, failed_result, run_job, timeout_result
 
 # Past its own time limit, a job gets this long to report before its worker is presumed stuck
 # (inside a C call that the worker's alarm cannot interrupt) and the process is stopped.
 STUCK_GRACE_S = 2.0
-
-
-def failed_result(job: FileJob, exc: BaseException) -> FileResult:
-    """The result of a job whose measuring raised: one line naming the file and the exception."""
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return FileResult(job.path, error=f"{job.display}: measuring failed ({detail})")
 
 
 class Backend(Protocol):

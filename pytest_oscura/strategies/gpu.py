@@ -17,11 +17,10 @@ from pytest_oscura.jobs import (
     FileResult,
     ItemResult,
     ItemSpec,
-    item_result,
+    failed_result,
     load_job,
     select_samples,
 )
-from pytest_oscura.strategies.backends import failed_result
 
 if TYPE_CHECKING:
     from pytest_oscura.captures import Capture
@@ -108,4 +107,4 @@ def _measure(row: _Row, samples: Any, xp: Any) -> ItemResult:
         measured = measure_detailed(samples, rate, names, xp=xp)
     except Exception:
         measured = measure_detailed(row.samples, rate, names)  # this capture on the CPU
-    return item_result(row.spec, row.capture, measured)
+    return ItemResult(row.capture.units, measured)

@@ -1,8 +1,10 @@
-"""The controller's side of a run: gather every item's record, then finish the run. Pure.
+"""The controller's side of a run: gather every item's record, then finish the run once. Pure.
 
 Runs in the xdist controller or in a run without xdist, never in a worker. Records arrive
 inside test reports (``user_properties``), which reach the controller even when a worker dies
-later (PITFALLS 2), so they are the one channel results travel through.
+later (PITFALLS 2), so they are the one channel results travel through. At the end of the run
+:meth:`Controller.finish` aggregates them, writes the baseline (update runs) and the JSON
+report, each once, and collects the lines the terminal summary shows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pytest_oscura.baseline import BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report import build_report, write_report
-from pytest_oscura.roots import CaptureRoot
+from pytest_oscura.suite import CaptureRoot
 
 
 @dataclass
@@ -75,7 +77,7 @@ class Controller:
         """Write the baseline (update runs) and the JSON report; fill :attr:`lines`."""
         records = self.final_records()
         for root in self.roots:
-            for folder, count in skipped_capture_folders(root.path, norecurse_patterns).items():
+            for folder, count in root.skipped_capture_folders(norecurse_patterns).items():
                 self.lines.append(
                     f"oscura: {count} capture file(s) in {folder} were not collected: pytest's "
                     f"norecursedirs skips '{folder.name}' (override norecursedirs in your ini)"
@@ -183,7 +185,7 @@ class Controller:
             self.lines.append(f"oscura: replacing unreadable baseline: {exc}")
             old = None
         old_entries = dict(old.captures) if old is not None else {}
-        stale = sorted(k for k in old_entries if k not in mine and _is_stale(root, k))
+        stale = sorted(k for k in old_entries if k not in mine and root.is_stale(k))
         if not self.update_baseline:
             self._report_stale(root, stale, removable=False)
             return
@@ -271,49 +273,3 @@ def _groups(entries: dict[str, BaselineEntry]) -> dict[str, object]:
         for key, entry in entries.items()
     ]
     return dict(group_statistics(records))
-
-
-def skipped_capture_folders(root: Path, norecurse_patterns: Sequence[str]) -> dict[Path, int]:
-    """Folders below ``root`` that pytest's ``norecursedirs`` skips, with their capture count.
-
-    pytest never enters them, so their captures are silently not checked; the controller says so.
-    """
-    import fnmatch
-    import os
-
-    from pytest_oscura.captures import format_for
-
-    skipped: dict[Path, int] = {}
-    for folder, dirs, _ in os.walk(root):
-        for name in list(dirs):
-            if any(fnmatch.fnmatch(name, pattern) for pattern in norecurse_patterns):
-                dirs.remove(name)
-                top = Path(folder) / name
-                count = sum(
-                    1
-                    for sub, _, files in os.walk(top)
-                    for file in files
-                    if format_for(Path(sub) / file) is not None
-                )
-                if count:
-                    skipped[top] = count
-    return dict(sorted(skipped.items()))
-
-
-def _is_stale(root: CaptureRoot, key: str) -> bool:
-    """Whether a baseline key names a capture file or channel that no longer exists."""
-    from pytest_oscura.captures import format_for, read_header
-
-    relative, _, channel = key.rpartition("::")
-    path = root.path / relative
-    if not path.is_file() or format_for(path) is None:
-        return True
-    try:
-        header = read_header(path)
-    except OscuraError:
-        return False  # unreadable now: not proof that the channel is gone
-    names = set()
-    for ch in header.channels:
-        names.add(ch.name)
-        names.update(f"{ch.name}#{i}" for i in range(1, ch.segments + 1))
-    return channel not in names
