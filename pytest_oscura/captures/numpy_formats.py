@@ -18,12 +18,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura.captures._limits import MAX_CHANNELS
 from pytest_oscura.captures._npy import NpyHeader, item_size, read_npy_header
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
-# A 2-D array with more rows than this is almost certainly samples × channels saved the
-# wrong way round; refusing it beats collecting thousands of 2-sample "channels".
-MAX_CHANNELS = 256
 _NUMERIC_KINDS = "fiub"
 
 
@@ -38,11 +36,13 @@ def _channel_count(header: NpyHeader, what: str) -> int:
     if len(header.shape) == 1:
         return 1
     if len(header.shape) == 2:
-        rows = header.shape[0]
-        if rows > MAX_CHANNELS:
+        rows, columns = header.shape
+        # More rows than columns (or than any capture has channels) is samples × channels saved
+        # the wrong way round; refusing it beats collecting thousands of 2-sample "channels".
+        if rows > MAX_CHANNELS or rows > max(columns, 1):
             raise ValueError(
-                f"{what} is 2-D with {rows} rows; 2-D captures are channels × samples "
-                f"(at most {MAX_CHANNELS} channels): transpose it"
+                f"{what} is 2-D with {rows} rows of {columns} samples; 2-D captures are "
+                f"channels × samples (at most {MAX_CHANNELS} channels): transpose it"
             )
         return rows
     raise ValueError(f"{what} has shape {header.shape}; expected 1-D or 2-D channels × samples")

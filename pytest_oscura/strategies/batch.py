@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import replace
 from typing import Any
 
 from pytest_oscura.jobs import FileJob, FileResult
 from pytest_oscura.strategies.backends import Backend, make_backend
 from pytest_oscura.strategies.choice import AUTO, Plan, batch_size, choose, probe_gpu
+from pytest_oscura.strategies.prefetch import Window
 
 
 class GpuFallbackWarning(UserWarning):
@@ -113,24 +114,17 @@ def drive(
 ) -> list[FileResult]:
     """Run ``jobs`` on ``backend`` with at most ``window`` unfinished jobs at a time.
 
-    A sliding window rather than fixed chunks: when one job finishes the next is submitted, so
-    no worker idles at a chunk boundary while the slowest job of a chunk finishes. Results
-    stream to ``on_result`` in completion order (``wait(FIRST_COMPLETED)``, which is
-    ``as_completed`` over a set that keeps growing).
+    Results stream to ``on_result`` in completion order (``wait(FIRST_COMPLETED)``, which is
+    ``as_completed`` over a set that keeps growing); the list returned is in input order.
     """
     results: list[FileResult | None] = [None] * len(jobs)
-    pending: dict[Future[FileResult], int] = {}
-    submitted = 0
-    while submitted < len(jobs) or pending:
-        while submitted < len(jobs) and (not pending or len(pending) + backend.batch <= window):
-            block = jobs[submitted : submitted + backend.batch]
-            for offset, future in enumerate(backend.submit(block)):
-                pending[future] = submitted + offset
-            submitted += len(block)
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in sorted(done, key=pending.__getitem__):
-            index = pending.pop(future)
-            result = results[index] = backend.result(jobs[index], future)
+    slots = Window(jobs, backend, window)
+    while slots.next < len(jobs) or slots.pending:
+        slots.fill(needed=slots.next if not slots.pending else None)
+        index_of = {future: index for index, future in slots.pending.items()}
+        done, _ = wait(index_of, return_when=FIRST_COMPLETED)
+        for index in sorted(index_of[future] for future in done):
+            result = results[index] = slots.take(index)
             if on_result is not None:
                 on_result(index, result)
     return [result for result in results if result is not None]

@@ -1,4 +1,4 @@
-"""Measure upcoming files ahead of the items that need them. Pure: no pytest import."""
+"""A sliding window of jobs on a backend, and the prefetcher built on it. Pure: no pytest import."""
 
 from __future__ import annotations
 
@@ -9,47 +9,73 @@ from pytest_oscura.jobs import FileJob, FileResult, run_job
 from pytest_oscura.strategies.backends import Backend
 
 
+class Window:
+    """``jobs`` submitted to ``backend`` in order, a block of ``backend.batch`` at a time, with at
+    most ``size`` submitted jobs whose results were not yet taken.
+
+    A sliding window rather than fixed chunks: as soon as one result is taken the next block can
+    go, so no worker idles at a chunk boundary while the slowest job of a chunk finishes, and
+    memory stays bounded by ``size`` files in flight.
+    """
+
+    def __init__(self, jobs: Sequence[FileJob], backend: Backend, size: int) -> None:
+        self.jobs = list(jobs)
+        self.backend = backend
+        self.size = max(size, backend.batch)
+        self.pending: dict[int, Future[FileResult]] = {}
+        self.next = 0
+
+    def fill(self, needed: int | None = None) -> None:
+        """Submit blocks while the window has room, and in any case up to job ``needed``."""
+        while self.next < len(self.jobs) and (
+            (needed is not None and self.next <= needed)
+            or len(self.pending) + self.backend.batch <= self.size
+        ):
+            block = self.jobs[self.next : self.next + self.backend.batch]
+            for offset, future in enumerate(self.backend.submit(block)):
+                self.pending[self.next + offset] = future
+            self.next += len(block)
+
+    def take(self, index: int) -> FileResult:
+        """Job ``index``'s result (waiting for it); it leaves the window."""
+        return self.backend.result(self.jobs[index], self.pending.pop(index))
+
+    def cancel(self) -> None:
+        for future in self.pending.values():
+            future.cancel()
+        self.pending.clear()
+
+
 class Prefetcher:
-    """A ``Runtime.measure_file`` that keeps a window of the next files measuring in the background.
+    """Measures the files of a run ahead of the items that ask for them.
 
     ``jobs`` is the order in which the run will ask for files (the collected items' files, in
     order, each once). Asked for job *i*, it makes sure jobs *i* … *i + window − 1* are
-    submitted (a block of ``backend.batch`` jobs at a time), then waits for job *i*'s result
-    only. While an item compares its result, the pool measures the files after it. At most
-    ``window`` results wait to be picked up (memory stays bounded); a job that was never planned
-    (asked out of order after its result was taken) is measured directly.
+    submitted, then waits for job *i*'s result only. While an item compares its result, the pool
+    measures the files after it. A job that was never planned (asked out of order after its
+    result was taken) is measured directly.
     """
 
     def __init__(self, jobs: Sequence[FileJob], backend: Backend, window: int) -> None:
-        self.jobs = list(jobs)
+        self.window = Window(jobs, backend, window)
         self.backend = backend
-        self.window = max(window, backend.batch)
         self._index: dict[str, int] = {}
-        for index, job in enumerate(self.jobs):
+        for index, job in enumerate(self.window.jobs):
             self._index.setdefault(job.path, index)
-        self._futures: dict[int, Future[FileResult]] = {}
-        self._next = 0
 
     def __call__(self, job: FileJob) -> FileResult:
         index = self._index.get(job.path)
-        if index is None or (index < self._next and index not in self._futures):
+        window = self.window
+        if index is None or (index < window.next and index not in window.pending):
             return run_job(job, timeout_s=getattr(self.backend, "timeout_s", None))
-        while self._next < len(self.jobs) and (
-            self._next <= index or len(self._futures) + self.backend.batch <= self.window
-        ):
-            block = self.jobs[self._next : self._next + self.backend.batch]
-            for offset, future in enumerate(self.backend.submit(block)):
-                self._futures[self._next + offset] = future
-            self._next += len(block)
-        return self.backend.result(job, self._futures.pop(index))
+        window.fill(needed=index)
+        return window.take(index)
 
     @property
     def in_flight(self) -> int:
-        return len(self._futures)
+        return len(self.window.pending)
 
     def close(self, *, cancel: bool = False) -> None:
         """Shut the backend down; ``cancel`` drops queued work (an interrupted run)."""
-        for future in self._futures.values():
-            future.cancel()
-        self._futures.clear()
+        self.window.cancel()
         self.backend.close(cancel=cancel)
