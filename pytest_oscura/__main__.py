@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura._text import format_number
 from pytest_oscura.records import CaptureRecord
 
 PROG = "python -m pytest_oscura"
@@ -66,15 +67,11 @@ def _load(path: str) -> tuple[list[CaptureRecord], dict[str, Any]]:
     return records, summary if isinstance(summary, dict) else {}
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
-
-
 def _cell_line(cell: dict[str, Any], unit: str) -> str:
     suffix = f" {unit}" if unit else ""
     parts = [
         f"{cell['group']}/{cell['measurement']}",
-        f"{_fmt(cell['baseline_median'], '.5g')} → {_fmt(cell['median'], '.5g')}{suffix}",
+        f"{format_number(cell['baseline_median'], 5)} → {format_number(cell['median'], 5)}{suffix}",
     ]
     if cell["shift_pct"] is not None:
         parts.append(f"{cell['shift_pct']:+.3g} %")

@@ -71,6 +71,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from pytest_oscura._text import format_number
 from pytest_oscura.records import OUTCOMES, CaptureRecord
 
 __all__ = [
@@ -999,13 +1000,6 @@ def summarize(
     return summary
 
 
-def _num(value: float | None, unit: str, digits: int = 5) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:.{digits}g}"
-    return f"{text} {unit}" if unit else text
-
-
 _MAX_DETAIL_LINES = 10
 _MAX_DEVIATIONS = 5
 
@@ -1053,9 +1047,9 @@ def format_summary(summary: Mapping[str, Any], width: int = 100) -> list[str]:
         for name, stats in measurements.items():
             unit = (info.get("units") or {}).get(name, "")
             text = (
-                f"  {name:<{name_width}}  mean {_num(stats['mean'], unit)} ± "
-                f"{_num(stats['std'], unit, 3)}  median {_num(stats['median'], unit)}  "
-                f"n {stats['n']}"
+                f"  {name:<{name_width}}  mean {format_number(stats['mean'], 5, unit)} ± "
+                f"{format_number(stats['std'], 3, unit)}  "
+                f"median {format_number(stats['median'], 5, unit)}  n {stats['n']}"
             )
             if stats["n_not_applicable"]:
                 text += f"  n/a {stats['n_not_applicable']}"
