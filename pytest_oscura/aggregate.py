@@ -274,26 +274,14 @@ def outcome_counts(records: Iterable[CaptureRecord]) -> dict[str, Any]:
 # Outliers
 
 
-def benjamini_hochberg(p_values: Sequence[float] | np.ndarray, q: float) -> np.ndarray:
-    """Benjamini–Hochberg step-up procedure: which hypotheses are rejected at FDR ``q``.
-
-    Rejects every ``p ≤ p_(k)`` where ``k`` is the largest rank with ``p_(k) ≤ k·q/m``.
-    The result does not depend on the order of ``p_values`` (ties are rejected together).
-    """
-    p = np.asarray(p_values, dtype=float)
-    m = p.size
-    if m == 0:
-        return np.zeros(0, dtype=bool)
-    ordered = np.sort(p)
-    below = ordered <= q * np.arange(1, m + 1) / m
-    if not below.any():
-        return np.zeros(m, dtype=bool)
-    cutoff = float(ordered[int(np.nonzero(below)[0][-1])])
-    return np.asarray(p <= cutoff, dtype=bool)
-
-
 def bh_adjust(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (``p_adj ≤ q`` ⇔ rejected at FDR ``q``)."""
+    """Benjamini–Hochberg adjusted p-values (``p_adj ≤ q`` ⇔ rejected at FDR ``q``).
+
+    With the ``m`` p-values sorted, ``p_adj(i) = min(1, min_{j ≥ i} p_(j)·m/j)``: the smallest
+    FDR at which the step-up procedure (reject every ``p ≤ p_(k)`` for the largest ``k`` with
+    ``p_(k) ≤ k·q/m``) rejects hypothesis ``i``. Tied p-values get the same adjusted value, so
+    ties are rejected together and the result does not depend on the order of ``p_values``.
+    """
     p = np.asarray(p_values, dtype=float)
     m = p.size
     if m == 0:
@@ -304,6 +292,11 @@ def bh_adjust(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     out = np.empty(m)
     out[order] = np.minimum(adjusted, 1.0)
     return out
+
+
+def benjamini_hochberg(p_values: Sequence[float] | np.ndarray, q: float) -> np.ndarray:
+    """The hypotheses Benjamini–Hochberg rejects at FDR ``q``: ``bh_adjust(p_values) ≤ q``."""
+    return np.asarray(bh_adjust(p_values) <= q, dtype=bool)
 
 
 def _two_sided_p(z: np.ndarray) -> np.ndarray:
@@ -477,7 +470,8 @@ def _outliers_from_cells(cells: _CellMap, method: str, config: AggregateConfig) 
         if scored
         else np.zeros(0, dtype=float)
     )
-    rejected = benjamini_hochberg(p_all, config.outlier_fdr)
+    # One Benjamini–Hochberg over every tested value of every cell: the FDR holds for the run.
+    rejected = bh_adjust(p_all) <= config.outlier_fdr
     offset = 0
     for group, name, cell, scores, beyond, centre in scored:
         size = scores.size

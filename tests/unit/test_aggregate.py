@@ -135,6 +135,21 @@ class TestBenjaminiHochberg:
         for q in (0.01, 0.05, 0.2):
             assert ((bh_adjust(p) <= q) == benjamini_hochberg(p, q)).all()
 
+    def test_ties_are_rejected_together(self):
+        p = [0.02, 0.9, 0.02, 0.01, 0.02]
+        # sorted 0.01 0.02 0.02 0.02 0.9 vs k·0.03/5 = 0.006 0.012 0.018 0.024 0.03: the tie
+        # fails at ranks 2 and 3 but passes at rank 4, so all three ties are rejected
+        assert benjamini_hochberg(p, 0.03).tolist() == [True, False, True, True, True]
+        assert not benjamini_hochberg(p, 0.02).any()
+        adjusted = bh_adjust(p)
+        assert adjusted[0] == adjusted[2] == adjusted[4] == adjusted[3] == pytest.approx(0.025)
+
+    def test_independent_of_order(self):
+        p = np.random.default_rng(1).uniform(size=50) ** 4
+        p[10:15] = p[3]  # ties
+        order = np.random.default_rng(2).permutation(p.size)
+        assert (bh_adjust(p[order]) == bh_adjust(p)[order]).all()
+
     def test_empty(self):
         assert benjamini_hochberg([], 0.01).size == 0
         assert bh_adjust([]).size == 0
