@@ -76,7 +76,6 @@ from pytest_oscura.records import OUTCOMES, CaptureRecord
 
 __all__ = [
     "DEFAULT_CONFIG",
-    "GATE_ITEMS",
     "OUTLIER_METHODS",
     "AggregateConfig",
     "GateSpec",
@@ -94,7 +93,6 @@ __all__ = [
 ]
 
 OUTLIER_METHODS: tuple[str, ...] = ("mad", "iqr", "zscore", "none")
-GATE_ITEMS: tuple[str, ...] = ("outliers", "drift", "quality>=N", "none")
 
 _MAD_TO_SIGMA = 1.482602218505602  # 1/Φ⁻¹(3/4): MAD of a normal distribution → sigma
 _MEANAD_TO_SIGMA = 1.2533141373155003  # √(π/2): mean absolute deviation of a normal → sigma
@@ -801,6 +799,7 @@ class GateSpec:
         return ",".join(parts) or "none"
 
 
+_NO_GATE = GateSpec()
 _QUALITY = re.compile(r"quality\s*>=\s*(?P<value>\S*)\Z")
 
 
@@ -861,17 +860,14 @@ def parse_gate(spec: str) -> GateSpec:
     return GateSpec(outliers=outliers, drift=drift, min_quality=min_quality)
 
 
-def evaluate_gate(summary: Mapping[str, Any], gate_spec: GateSpec | str) -> dict[str, Any]:
+def evaluate_gate(summary: Mapping[str, Any], gate_spec: GateSpec) -> dict[str, Any]:
     """Judge a summary (from :func:`summarize`; its ``gate`` key is not needed) against a gate.
 
     Returns:
         ``{"spec": text, "passed": bool, "reasons": [one line per failing item], "notes":
         [one line per item that could not be judged]}``.
-
-    Raises:
-        ValueError: ``gate_spec`` is a string that does not parse (see :func:`parse_gate`).
     """
-    gate = parse_gate(gate_spec) if isinstance(gate_spec, str) else gate_spec
+    gate = gate_spec
     reasons: list[str] = []
     notes: list[str] = []
     if gate.outliers:
@@ -944,7 +940,7 @@ def summarize(
     baseline_groups: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     baseline_values: Mapping[str, Mapping[str, Any]] | None = None,
     outlier_method: str = "mad",
-    gate_spec: GateSpec | str = "none",
+    gate_spec: GateSpec = _NO_GATE,
     *,
     config: AggregateConfig = DEFAULT_CONFIG,
     notes: Sequence[str] = (),
@@ -963,12 +959,12 @@ def summarize(
          "gate":     evaluate_gate(...),
          "notes":    [str, ...]}
 
-    ``notes`` are passed through (for example "worker gw1 crashed; 120 captures missing").
+    ``gate_spec`` is parsed by the caller, once (:func:`parse_gate`). ``notes`` are passed
+    through (for example "worker gw1 crashed; 120 captures missing").
 
     Raises:
-        ValueError: unknown ``outlier_method`` or a bad ``gate_spec``.
+        ValueError: unknown ``outlier_method``.
     """
-    gate = parse_gate(gate_spec) if isinstance(gate_spec, str) else gate_spec
     ordered = _sorted_records(records)
     cells = _cells(ordered)
     stats = _statistics_from_cells(cells)
@@ -990,7 +986,7 @@ def summarize(
         "drift": _drift_from_cells(cells, baseline_groups, baseline_values, config),
         "notes": list(notes),
     }
-    summary["gate"] = evaluate_gate(summary, gate)
+    summary["gate"] = evaluate_gate(summary, gate_spec)
     return summary
 
 

@@ -14,6 +14,7 @@ import pytest
 from pytest_oscura.options import Settings, add_options, add_roots_to_args, selects_whole_suite
 
 if TYPE_CHECKING:
+    from pytest_oscura.aggregate import GateSpec
     from pytest_oscura.execution import Execution
     from pytest_oscura.progress import Progress
     from pytest_oscura.resume import ResultStore
@@ -34,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not settings.captures:
         return
     settings.validate()
-    _check_gate(settings.gate)
+    gate = _check_gate(settings.gate)
     from pytest_oscura.errors import OscuraError
     from pytest_oscura.roots import CaptureRoot
     from pytest_oscura.runtime import Runtime
@@ -70,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.report,
         config.rootpath,
         outlier_method=settings.outliers,
-        gate=settings.gate,
+        gate=gate,
     )
     config.pluginmanager.register(ControllerHooks(controller), "oscura-controller")
     if config.pluginmanager.hasplugin("xdist"):
@@ -84,11 +85,11 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-def _check_gate(spec: str) -> None:
+def _check_gate(spec: str) -> GateSpec:
     from pytest_oscura.aggregate import parse_gate
 
     try:
-        parse_gate(spec)
+        return parse_gate(spec)
     except ValueError as exc:
         raise pytest.UsageError(f"--oscura-gate {spec!r}: {exc}") from None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
+from pytest_oscura.aggregate import GateSpec
 from pytest_oscura.baseline import BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
@@ -35,7 +36,7 @@ class Controller:
     deselected: int = 0
     sources: dict[str, str] = field(default_factory=dict)
     outlier_method: str = "mad"
-    gate: str = "none"
+    gate: GateSpec = field(default_factory=GateSpec)
     summary_lines: list[str] = field(default_factory=list)
     gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
@@ -149,9 +150,9 @@ class Controller:
             for worker in self.crashed_workers
         ]
         gate = self.gate
-        if self.update_baseline and gate != "none":
-            notes.append(f"gate {gate!r} not applied: this run updates the baseline")
-            gate = "none"
+        if self.update_baseline and gate != GateSpec():
+            notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")
+            gate = GateSpec()
         summary = summarize(
             [replace(r, key=qualified(r.root, r.key)) for r in records],
             baseline_groups or None,

@@ -409,21 +409,21 @@ class TestGate:
         }
 
     def test_quality(self):
-        verdict = evaluate_gate(self.summary(passed=93, failed=7), "quality>=95")
+        verdict = evaluate_gate(self.summary(passed=93, failed=7), parse_gate("quality>=95"))
         assert verdict == {
             "spec": "quality>=95",
             "passed": False,
             "reasons": ["quality 93.0 % < 95 % (93 of 100 captures passed)"],
             "notes": [],
         }
-        assert evaluate_gate(self.summary(passed=95, failed=5), "quality>=95")["passed"]
+        assert evaluate_gate(self.summary(passed=95, failed=5), parse_gate("quality>=95"))["passed"]
 
     def test_quality_without_captures(self):
-        verdict = evaluate_gate(self.summary(total=0, passed=0), "quality>=1")
+        verdict = evaluate_gate(self.summary(total=0, passed=0), parse_gate("quality>=1"))
         assert verdict["reasons"] == ["quality: no captures ran"]
 
     def test_none_always_passes(self):
-        assert evaluate_gate(self.summary(passed=0, failed=100), "none")["passed"]
+        assert evaluate_gate(self.summary(passed=0, failed=100), parse_gate("none"))["passed"]
 
     def test_drift_without_baseline_is_a_note(self):
         summary = self.summary()
@@ -446,7 +446,11 @@ class TestSummary:
     def test_summary_schema_and_json(self):
         old, new = self.night()
         summary = summarize(
-            new, group_statistics(old), baseline_values(old), "mad", "outliers,drift,quality>=99"
+            new,
+            group_statistics(old),
+            baseline_values(old),
+            "mad",
+            parse_gate("outliers,drift,quality>=99"),
         )
         assert set(summary) == {"counts", "groups", "outliers", "drift", "gate", "notes"}
         assert summary["counts"]["failed"] == 1
@@ -466,13 +470,19 @@ class TestSummary:
 
     def test_independent_of_record_order(self):
         old, new = self.night()
-        reference = summarize(new, group_statistics(old), baseline_values(old), "mad", "drift")
+        reference = summarize(
+            new, group_statistics(old), baseline_values(old), "mad", parse_gate("drift")
+        )
         shuffled = list(new)
         random.Random(4).shuffle(shuffled)
         old_shuffled = list(old)
         random.Random(5).shuffle(old_shuffled)
         again = summarize(
-            shuffled, group_statistics(old_shuffled), baseline_values(old_shuffled), "mad", "drift"
+            shuffled,
+            group_statistics(old_shuffled),
+            baseline_values(old_shuffled),
+            "mad",
+            parse_gate("drift"),
         )
         assert json.dumps(again, sort_keys=False) == json.dumps(reference, sort_keys=False)
         assert format_summary(again) == format_summary(reference)
@@ -488,7 +498,7 @@ class TestSummary:
             group_statistics(old),
             baseline_values(old),
             "mad",
-            "outliers,quality>=50",
+            parse_gate("outliers,quality>=50"),
             notes=["worker gw1 crashed; its captures are missing"],
         )
         lines = format_summary(summary, width=80)
@@ -514,21 +524,21 @@ class TestSummary:
         assert all(len(line) <= 80 for line in lines if not line.startswith("  "))
 
     def test_format_passing_gate_and_no_baseline(self):
-        summary = summarize(batch(1, n=30), None, None, "none", "none")
+        summary = summarize(batch(1, n=30), None, None, "none", parse_gate("none"))
         lines = format_summary(summary)
         assert "Outliers: detection off" in lines
         assert "Drift: no baseline statistics to compare with" in lines
         assert lines[-1] == "Gate: passed (none)"
 
     def test_empty_run(self):
-        summary = summarize([], None, None, "mad", "quality>=90")
+        summary = summarize([], None, None, "mad", parse_gate("quality>=90"))
         lines = format_summary(summary)
         assert lines[0] == "Batch Summary Report — 0 captures, 0 groups"
         assert summary["gate"]["reasons"] == ["quality: no captures ran"]
 
     def test_bad_gate_raises(self):
         with pytest.raises(ValueError, match="unknown gate item"):
-            summarize([], gate_spec="outlier")
+            summarize([], gate_spec=parse_gate("outlier"))
 
 
 def test_rank_tests_agree_with_scipy() -> None:
