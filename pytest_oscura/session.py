@@ -15,7 +15,7 @@ from typing import Any
 
 from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
-from pytest_oscura.aggregate import GateSpec
+from pytest_oscura.aggregate import GateSpec, Summary
 from pytest_oscura.baseline import BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
@@ -111,7 +111,7 @@ class Controller:
             write_report(self.report_path, report)
             self.lines.append(f"oscura: JSON report written to {self.report_path}")
 
-    def _summarize(self, records: list[CaptureRecord]) -> dict[str, object]:
+    def _summarize(self, records: list[CaptureRecord]) -> Summary:
         """Aggregate tonight's batch, judge outliers and drift, apply the gate."""
         from pytest_oscura.aggregate import format_summary, summarize
 
