@@ -17,9 +17,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pytest_oscura._text import format_number
+from pytest_oscura.aggregate.config import OUTLIER_METHODS
 from pytest_oscura.records import CaptureRecord
+
+if TYPE_CHECKING:
+    from pytest_oscura.aggregate import BaselineValue, DriftCell
 
 PROG = "python -m pytest_oscura"
 
@@ -66,15 +71,11 @@ def _load(path: str) -> tuple[list[CaptureRecord], dict[str, Any]]:
     return records, summary if isinstance(summary, dict) else {}
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
-
-
-def _cell_line(cell: dict[str, Any], unit: str) -> str:
+def _cell_line(cell: DriftCell, unit: str) -> str:
     suffix = f" {unit}" if unit else ""
     parts = [
         f"{cell['group']}/{cell['measurement']}",
-        f"{_fmt(cell['baseline_median'], '.5g')} → {_fmt(cell['median'], '.5g')}{suffix}",
+        f"{format_number(cell['baseline_median'], 5)} → {format_number(cell['median'], 5)}{suffix}",
     ]
     if cell["shift_pct"] is not None:
         parts.append(f"{cell['shift_pct']:+.3g} %")
@@ -105,22 +106,23 @@ def _compare(args: argparse.Namespace) -> int:
     recorded = new_summary.get("gate")
     gate_text = args.gate or (recorded.get("spec") if isinstance(recorded, dict) else None)
     recorded_method = (new_summary.get("outliers") or {}).get("method")
-    method = args.outliers or (
-        recorded_method if recorded_method in aggregate.OUTLIER_METHODS else "mad"
-    )
+    method = args.outliers or (recorded_method if recorded_method in OUTLIER_METHODS else "mad")
     try:
         gate = aggregate.parse_gate(str(gate_text or "drift"))
     except ValueError as exc:
         print(f"{PROG} compare: --gate: {exc}", file=sys.stderr)
         return 2
-    baseline_values = {r.key: {"measurements": r.measurements, "group": r.group} for r in old}
+    baseline_values: dict[str, BaselineValue] = {
+        r.key: {"measurements": r.measurements, "group": r.group} for r in old
+    }
     summary = aggregate.summarize(
         new, aggregate.group_statistics(old), baseline_values, method, gate
     )
     print(f"Comparing {args.old} ({len(old)} captures) → {args.new} ({len(new)} captures)")
     for cell in summary["drift"]["cells"]:
-        unit = summary["groups"].get(cell["group"], {}).get("units", {}).get(cell["measurement"])
-        print(_cell_line(cell, unit or ""))
+        group = summary["groups"].get(cell["group"])
+        unit = group["units"].get(cell["measurement"], "") if group is not None else ""
+        print(_cell_line(cell, unit))
     lines = aggregate.format_summary(summary, args.width)
     start = next(
         i for i, line in enumerate(lines) if line.startswith(("Largest deviations:", "Outliers:"))
@@ -149,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     compare.add_argument(
         "--outliers",
-        choices=("mad", "iqr", "zscore", "none"),
+        choices=OUTLIER_METHODS,
         default=None,
         help="Outlier method. Default: the method recorded in NEW.json, else 'mad'",
     )

@@ -10,14 +10,14 @@ report, each once, and collects the lines the terminal summary shows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
-from pytest_oscura.baseline import BaselineEntry, build, diff, render
+from pytest_oscura.aggregate import BaselineValue, GateSpec, Stats, Summary
+from pytest_oscura.baseline import Baseline, BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report import build_report, write_report
@@ -37,7 +37,7 @@ class Controller:
     deselected: int = 0
     sources: dict[str, str] = field(default_factory=dict)
     outlier_method: str = "mad"
-    gate: str = "none"
+    gate: GateSpec = field(default_factory=GateSpec)
     summary_lines: list[str] = field(default_factory=list)
     gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
@@ -112,59 +112,27 @@ class Controller:
             write_report(self.report_path, report)
             self.lines.append(f"oscura: JSON report written to {self.report_path}")
 
-    def _summarize(self, records: list[CaptureRecord]) -> dict[str, object]:
+    def _summarize(self, records: list[CaptureRecord]) -> Summary:
         """Aggregate tonight's batch, judge outliers and drift, apply the gate."""
-        from pytest_oscura.aggregate import format_summary, summarize
+        from pytest_oscura.aggregate import format_summary
 
-        # Keys name the root only when there are several, so that they cannot collide.
-        def qualified(root: str, key: str) -> str:
-            return f"{root}::{key}" if len(self.roots) > 1 else key
-
-        baseline_groups: dict[str, Any] = {}
-        baseline_values: dict[str, Any] = {}
-        baseline_units: list[tuple[str, str]] = []
+        baselines: dict[str, Baseline | None] = {}
         for root in self.roots:
             try:
-                baseline = root.baseline()
+                baselines[root.display] = root.baseline()
             except OscuraError:
-                continue
-            if baseline is None:
-                continue
-            baseline_groups.update(baseline.groups)
-            for key, entry in baseline.captures.items():
-                baseline_values[qualified(root.display, key)] = {
-                    "measurements": dict(entry.measurements),
-                    "group": entry.group,
-                    "units": entry.units,
-                }
-                baseline_units.append((entry.group, entry.units))
-        mixed = mixed_unit_groups([(r.group, r.units) for r in records] + baseline_units)
-        if mixed:
-            # Values in different units are no population: split such groups by unit, and
-            # judge drift from the baseline's values, split the same way.
-            records = [replace(r, group=unit_group(r.group, r.units, mixed)) for r in records]
-            for value in baseline_values.values():
-                value["group"] = unit_group(value["group"], value["units"], mixed)
-            baseline_groups = {}
+                baselines[root.display] = None  # reported by _finish_root
         notes = [
             f"xdist worker {worker} crashed; its unfinished captures are missing"
             for worker in self.crashed_workers
         ]
         gate = self.gate
-        if self.update_baseline and gate != "none":
-            notes.append(f"gate {gate!r} not applied: this run updates the baseline")
-            gate = "none"
-        summary = summarize(
-            [replace(r, key=qualified(r.root, r.key)) for r in records],
-            baseline_groups or None,
-            baseline_values or None,
-            self.outlier_method,
-            gate,
-            notes=notes,
-        )
+        if self.update_baseline and gate != GateSpec():
+            notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")
+            gate = GateSpec()
+        summary = summarize_batch(records, baselines, self.outlier_method, gate, notes)
         self.summary_lines = format_summary(summary)
-        gate_verdict = summary["gate"]
-        self.gate_failed = not gate_verdict["passed"]
+        self.gate_failed = not summary["gate"]["passed"]
         return summary
 
     def _finish_root(
@@ -207,7 +175,11 @@ class Controller:
         errors = sorted(k for k, r in mine.items() if r.error is not None)
         changes = diff(old_entries, new_entries)
         if changes.any or old is None:
-            baseline = build(dict(sorted(new_entries.items())), _groups(new_entries), __version__)
+            baseline = build(
+                dict(sorted(new_entries.items())),
+                baseline_group_statistics(new_entries),
+                __version__,
+            )
             write_atomically(root.baseline_path, render(baseline))
             verb = "written"
         else:
@@ -241,26 +213,73 @@ class Controller:
         )
 
 
-def mixed_unit_groups(group_units: Iterable[tuple[str, str]]) -> set[str]:
-    """The groups whose captures come in more than one unit (V, bit, FS, ...)."""
-    units: dict[str, set[str]] = {}
-    for group, unit in group_units:
-        units.setdefault(group, set()).add(unit)
-    return {group for group, found in units.items() if len(found) > 1}
+def summarize_batch(
+    records: Sequence[CaptureRecord],
+    baselines: Mapping[str, Baseline | None],
+    outlier_method: str,
+    gate: GateSpec,
+    notes: Sequence[str] = (),
+) -> Summary:
+    """The run's summary: statistics, outliers, drift against the baselines, the gate.
 
+    Args:
+        records: every item's record (outcomes filled in).
+        baselines: per captures root (as displayed), its baseline, ``None`` where it has none.
+        outlier_method, gate, notes: as :func:`pytest_oscura.aggregate.summarize` takes them.
 
-def unit_group(group: str, units: str, mixed: set[str]) -> str:
-    """The aggregation group: ``group``, or ``group [units]`` where the group mixes units."""
-    return f"{group} [{units}]" if group in mixed else group
+    Keys name the root only when there are several roots, so that they cannot collide. Values in
+    different units are no population: a group whose captures (tonight's or the baseline's) mix
+    units is split by unit, and its drift is judged from the baseline's per-capture values,
+    split the same way.
+    """
+    from pytest_oscura.aggregate import mixed_unit_groups, summarize, unit_group
 
+    several = len(baselines) > 1
 
-def _groups(entries: dict[str, BaselineEntry]) -> dict[str, object]:
-    """Per-group population statistics of the baseline, for tomorrow's drift check."""
-    from pytest_oscura.aggregate import group_statistics
+    def qualified(root: str, key: str) -> str:
+        return f"{root}::{key}" if several else key
 
-    mixed = mixed_unit_groups((entry.group, entry.units) for entry in entries.values())
+    baseline_groups: dict[str, Mapping[str, Stats]] = {}
+    baseline_values: dict[str, BaselineValue] = {}
+    for display, baseline in baselines.items():
+        if baseline is None:
+            continue
+        baseline_groups.update(baseline.groups)
+        for key, entry in baseline.captures.items():
+            baseline_values[qualified(display, key)] = {
+                "measurements": entry.measurements,
+                "group": entry.group,
+                "units": entry.units,
+            }
+    mixed = mixed_unit_groups(
+        [(r.group, r.units) for r in records]
+        + [(v["group"], v.get("units", "")) for v in baseline_values.values()]
+    )
     if mixed:
-        return {}  # tomorrow's drift check splits by unit and uses the per-capture values
+        records = [replace(r, group=unit_group(r.group, r.units, mixed)) for r in records]
+        for value in baseline_values.values():
+            value["group"] = unit_group(value["group"], value.get("units", ""), mixed)
+        baseline_groups = {}
+    return summarize(
+        [replace(r, key=qualified(r.root, r.key)) for r in records],
+        baseline_groups or None,
+        baseline_values or None,
+        outlier_method,
+        gate,
+        notes=notes,
+    )
+
+
+def baseline_group_statistics(entries: Mapping[str, BaselineEntry]) -> dict[str, dict[str, Stats]]:
+    """Per-group population statistics of baseline entries, for tomorrow's drift check.
+
+    Empty where a group mixes units: tomorrow's drift check then splits it by unit and uses the
+    per-capture values instead.
+    """
+    from pytest_oscura.aggregate import group_statistics, mixed_unit_groups
+
+    if mixed_unit_groups((entry.group, entry.units) for entry in entries.values()):
+        return {}
     records = [
         CaptureRecord(
             key=key,
@@ -272,4 +291,4 @@ def _groups(entries: dict[str, BaselineEntry]) -> dict[str, object]:
         )
         for key, entry in entries.items()
     ]
-    return dict(group_statistics(records))
+    return group_statistics(records)

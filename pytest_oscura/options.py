@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from pytest_oscura.aggregate.config import OUTLIER_METHODS
+from pytest_oscura.aggregate.gate import GateSpec, parse_gate
 from pytest_oscura.strategies.choice import AUTO
 from pytest_oscura.strategies.choice import CHOICES as STRATEGY_CHOICES
 
 PROGRESS_MODES = ("auto", "tty", "log", "off")
-# The same names as pytest_oscura.aggregate.OUTLIER_METHODS, kept here so that declaring the
-# options does not import the aggregation module (numpy) in every pytest run.
-OUTLIER_METHODS = ("mad", "iqr", "zscore", "none")
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -162,7 +161,7 @@ class Settings:
     resume: bool = False
     timeout_s: float | None = None
     outliers: str = "mad"
-    gate: str = "none"
+    gate: GateSpec = field(default_factory=GateSpec)
     strategy: str = AUTO
     workers: int | None = None
 
@@ -221,7 +220,7 @@ class Settings:
                 "--oscura-timeout",
             ),
             outliers=outliers,
-            gate=config.getoption("oscura_gate") or config.getini("oscura_gate"),
+            gate=_gate(config.getoption("oscura_gate") or config.getini("oscura_gate")),
             strategy=strategy,
             workers=workers,
         )
@@ -238,12 +237,13 @@ class Settings:
             )
         if self.baseline is not None and self.baseline.is_dir():
             raise pytest.UsageError(f"--oscura-baseline {self.baseline}: is a directory")
-        from pytest_oscura.aggregate import parse_gate
 
-        try:
-            parse_gate(self.gate)
-        except ValueError as exc:
-            raise pytest.UsageError(f"--oscura-gate {self.gate!r}: {exc}") from None
+
+def _gate(text: str) -> GateSpec:
+    try:
+        return parse_gate(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--oscura-gate {text!r}: {exc}") from None
 
 
 def _seconds(option: float | None, ini: str, name: str) -> float | None:

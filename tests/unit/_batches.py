@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
+from pytest_oscura.aggregate import BaselineValue
 from pytest_oscura.records import CaptureRecord
 
 MEASUREMENTS = tuple(f"m{j}" for j in range(10))
@@ -54,6 +54,6 @@ def with_value(record: CaptureRecord, name: str, value: float | None) -> Capture
     return dataclasses.replace(record, measurements={**record.measurements, name: value})
 
 
-def baseline_values(records: Sequence[CaptureRecord]) -> dict[str, dict[str, Any]]:
+def baseline_values(records: Sequence[CaptureRecord]) -> dict[str, BaselineValue]:
     """The baseline file's ``captures`` entries for ``records``."""
     return {r.key: {"measurements": dict(r.measurements), "group": r.group} for r in records}
