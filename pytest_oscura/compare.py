@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_oscura._text import format_number
 from pytest_oscura.config import CaptureConfig
 from pytest_oscura.records import Failure
 
@@ -145,10 +146,6 @@ def compare(
     return failures
 
 
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.6g}"
-
-
 def _delta(value: float | None, baseline: float | None) -> tuple[str, str]:
     if value is None or baseline is None:
         return "", ""
@@ -166,8 +163,8 @@ def format_failures(key: str, failures: Sequence[Failure], total: int, accept_hi
         rows.append(
             (
                 failure.measurement,
-                _number(failure.value),
-                _number(failure.baseline) if failure.kind != "limit" else "",
+                format_number(failure.value, missing="n/a"),
+                format_number(failure.baseline, missing="n/a") if failure.kind != "limit" else "",
                 delta,
                 percent,
                 failure.allowed,

@@ -20,7 +20,7 @@ from pytest_oscura.aggregate import BaselineValue, GateSpec, Stats, Summary
 from pytest_oscura.baseline import Baseline, BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
-from pytest_oscura.report import build_report, write_report
+from pytest_oscura.report.json_report import build_report, write_report
 from pytest_oscura.suite import CaptureRoot
 
 
