@@ -52,6 +52,8 @@ class CaptureRecord:
         not_applicable: name → short reason, for each ``None`` in ``measurements``.
         units: the unit of the samples, for example ``"V"``.
         error: one-line load or config error, or ``None``.
+        warnings: one-line facts about the capture's file that did not stop it being read.
+        companions: companion files read with the capture (an R&S payload, a setup text).
     """
 
     key: str
@@ -65,6 +67,8 @@ class CaptureRecord:
     error: str | None = None
     nodeid: str = ""
     outcome: str = "passed"
+    warnings: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         # Written out rather than dataclasses.asdict, whose recursive deep copy cost 0.6 ms per
@@ -81,10 +85,14 @@ class CaptureRecord:
             "error": self.error,
             "nodeid": self.nodeid,
             "outcome": self.outcome,
+            "warnings": list(self.warnings),
+            "companions": list(self.companions),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CaptureRecord:
         values = dict(data)
         values["failures"] = tuple(Failure.from_dict(f) for f in values.get("failures", ()))
+        values["warnings"] = tuple(values.get("warnings", ()))
+        values["companions"] = tuple(values.get("companions", ()))
         return cls(**values)

@@ -415,7 +415,7 @@ def _reason(exc: BaseException) -> str:
         return "too large to decode in memory"
     if isinstance(exc, RecursionError):
         return "structure nested too deeply to read"
-    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    text = str(exc).splitlines()[0][:300] if str(exc) else ""
     if isinstance(exc, ValueError) and text:
         return text
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
