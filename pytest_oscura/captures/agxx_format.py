@@ -327,9 +327,9 @@ def read_bin_file_header(path: Path) -> CaptureHeader:
 
 
 def _t0(cookie: str, waveform: Waveform) -> float:
-    # Rigol's MSO5000 stores the pre-trigger time as a positive x origin (as RigolWFM reads
-    # it); Keysight and the DHO store the time of the first point.
-    return -waveform.x_origin if cookie == "RG01" else waveform.x_origin
+    # Rigol (MSO5000 and DHO) stores the pre-trigger time as a positive x origin, as RigolWFM
+    # reads it (the cross-check test holds us to that); Keysight the time of the first point.
+    return -waveform.x_origin if cookie.startswith("RG") else waveform.x_origin
 
 
 def _words(stream: IO[bytes], buffer: Buffer, where: str) -> Any:

@@ -91,6 +91,7 @@ class TestKeysightDigital:
         (theirs,) = _rigolwfm(path).channels  # RigolWFM reads the analog channel only
         ours = _by_name(path)["CH1"]
         assert ours.sample_rate_hz == pytest.approx(1 / theirs.seconds_per_point, rel=1e-12)
+        assert ours.metadata["t0_s"] == pytest.approx(theirs.times[0])
         np.testing.assert_array_equal(ours.samples, np.asarray(theirs.volts, np.float32))
 
     @pytest.mark.parametrize(
@@ -150,6 +151,7 @@ class TestRigolSizeField:
         assert list(theirs) == list(ours)
         for name, channel in theirs.items():
             assert ours[name].sample_rate_hz == pytest.approx(1 / channel.seconds_per_point)
+            assert ours[name].metadata["t0_s"] == pytest.approx(channel.times[0])
             np.testing.assert_array_equal(ours[name].samples, channel.volts)
 
     def test_payload_past_the_end_is_refused(self, tmp_path: Path) -> None:
