@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura._files import read_json
 from pytest_oscura.captures import (
     alb_format,
     hdf5_format,
@@ -39,7 +38,6 @@ from pytest_oscura.captures import (
     vcd_format,
     vendor_formats,
 )
-from pytest_oscura.captures._limits import MAX_SIDECAR_BYTES
 from pytest_oscura.captures.companions import companions_of, owner_of
 from pytest_oscura.captures.csv_format import load_csv, read_csv_file_header
 from pytest_oscura.captures.model import Capture, CaptureHeader, ChannelHeader, RawChannel
@@ -48,6 +46,13 @@ from pytest_oscura.captures.numpy_formats import (
     load_npz,
     read_npy_file_header,
     read_npz_file_header,
+)
+from pytest_oscura.captures.sidecar import (
+    SIDECAR_KEYS,
+    Sidecar,
+    name_problem,
+    read_sidecar,
+    sidecar_path,
 )
 from pytest_oscura.captures.wav_format import load_wav, read_wav_file_header
 from pytest_oscura.errors import CaptureError, ConfigError, OscuraError
@@ -248,95 +253,6 @@ def _format_by_content(path: Path) -> CaptureFormat | None:
     return fallback[0] if fallback else None
 
 
-SIDECAR_KEYS = {
-    "sample_rate_hz": "samples per second (number > 0)",
-    "units": "unit of the sample values (string)",
-    "channels": "channel names (list of strings, one per channel)",
-    "full_scale": "value of digital full scale for integer PCM (number > 0)",
-    "tags": "free-form metadata (object)",
-}
-
-
-@dataclass(frozen=True)
-class Sidecar:
-    """Per-capture metadata from ``<capture file name>.json``."""
-
-    sample_rate_hz: float | None = None
-    units: str | None = None
-    channels: tuple[str, ...] | None = None
-    full_scale: float | None = None
-    tags: dict[str, Any] | None = None
-
-
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
-
-
-def read_sidecar(path: Path) -> Sidecar | None:
-    """Read the sidecar of capture ``path``; ``None`` when there is none. Raises ConfigError."""
-    side = sidecar_path(path)
-    data = read_json(side, ConfigError, max_bytes=MAX_SIDECAR_BYTES)
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{side}: expected a JSON object")
-    for key in data:
-        if key not in SIDECAR_KEYS:
-            allowed = ", ".join(sorted(SIDECAR_KEYS))
-            raise ConfigError(f"{side}: unknown key {key!r}; allowed: {allowed}")
-    return Sidecar(
-        sample_rate_hz=_positive(data, "sample_rate_hz", side),
-        units=_string(data, "units", side),
-        channels=_names(data, side),
-        full_scale=_positive(data, "full_scale", side),
-        tags=_tags(data, side),
-    )
-
-
-def _positive(data: dict[str, Any], key: str, where: Path) -> float | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError(f"{where}: {key} must be a number > 0, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{where}: {key} must be finite, got {value!r}")
-    return float(value)
-
-
-def _string(data: dict[str, Any], key: str, where: Path) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _names(data: dict[str, Any], where: Path) -> tuple[str, ...] | None:
-    value = data.get("channels")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where}: channels must be a list of non-empty strings")
-    if len(set(value)) != len(value):
-        raise ConfigError(f"{where}: channels has duplicate names")
-    for name in value:
-        problem = name_problem(name)
-        if problem:
-            raise ConfigError(f"{where}: channel name {name[:40]!r} {problem}")
-    return tuple(value)
-
-
-def _tags(data: dict[str, Any], where: Path) -> dict[str, Any] | None:
-    value = data.get("tags")
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: tags must be an object")
-    return value
-
-
 def _rename(names: list[str], sidecar: Sidecar | None, display: str) -> list[str]:
     if sidecar is None or sidecar.channels is None:
         return names
@@ -379,17 +295,6 @@ def read_header(path: Path, display: str | None = None) -> CaptureHeader:
             for n, c in zip(names, header.channels, strict=True)
         )
     )
-
-
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a channel (item) name, or ``None``."""
-    if not name.strip():
-        return "is empty"
-    if "::" in name:
-        return "contains '::', which separates node-id parts"
-    if not name.isprintable():
-        return "contains control characters"
-    return None
 
 
 def check_names(names: list[str], display: str, path: Path) -> None:
