@@ -152,7 +152,25 @@ def read_hdf5_file_header(path: Path) -> CaptureHeader:
     return CaptureHeader(tuple(ChannelHeader(e.name, e.kind, e.segments) for e in entries))
 
 
-def _lookup(dataset: Any, keys: tuple[str, ...]) -> tuple[str, Any] | None:
+class _Names:
+    """Each group's member names by lower-cased name, listed once per file (every dataset
+    looks up its groups, so a flat file of thousands of datasets must not list them each time).
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, dict[str, str]] = {}
+
+    def __call__(self, group: Any) -> dict[str, str]:
+        names = self._cache.get(group.name)
+        if names is None:
+            names = {}
+            for key in sorted(group.keys()):
+                names.setdefault(key.lower(), key)
+            self._cache[group.name] = names
+        return names
+
+
+def _lookup(dataset: Any, keys: tuple[str, ...], names: _Names) -> tuple[str, Any] | None:
     """The first of ``keys`` on the dataset, then in each group from its own up to the root."""
     wanted = set(keys)
 
@@ -167,10 +185,13 @@ def _lookup(dataset: Any, keys: tuple[str, ...]) -> tuple[str, Any] | None:
         return hit
     group = dataset.parent
     while True:
-        for key in sorted(group.keys()):
-            item = group.get(key)
-            if key.lower() in wanted and _is_dataset(item) and item.size == 1:
-                return key, _plain(item[()])
+        members = names(group)
+        for wanted_key in keys:
+            key = members.get(wanted_key)
+            if key is not None:
+                item = group.get(key)
+                if _is_dataset(item) and item.size == 1:
+                    return key, _plain(item[()])
         hit = attrs(group)
         if hit is not None:
             return hit
@@ -187,9 +208,9 @@ def _number(hit: tuple[str, Any], what: str) -> float:
         raise ValueError(f"{what} {key}={str(value)[:30]!r} is not a number") from None
 
 
-def _rate(dataset: Any) -> float | None:
+def _rate(dataset: Any, names: _Names) -> float | None:
     """Hz from the nearest rate or period: the dataset's own keys beat its group's."""
-    hit = _lookup(dataset, RATE_KEYS + STEP_KEYS)
+    hit = _lookup(dataset, RATE_KEYS + STEP_KEYS, names)
     if hit is None:
         return None
     if hit[0].lower() in RATE_KEYS:
@@ -216,6 +237,7 @@ def load_hdf5(path: Path) -> list[RawChannel]:
     import numpy as np
 
     out = []
+    names = _Names()
     with _open(path) as handle:
         entries = _entries(handle)
         datasets = [handle[e.path] for e in entries]
@@ -238,10 +260,10 @@ def load_hdf5(path: Path) -> list[RawChannel]:
                 if entry.segments:
                     samples = samples.reshape(entry.segments, -1)
             else:
-                rate = _rate(dataset)
-                unit_hit = _lookup(dataset, UNIT_KEYS)
+                rate = _rate(dataset, names)
+                unit_hit = _lookup(dataset, UNIT_KEYS, names)
                 units = unit_hit[1] if unit_hit else None
-                start = _lookup(dataset, START_KEYS)
+                start = _lookup(dataset, START_KEYS, names)
                 t0 = _number(start, "start time") if start else 0.0
             if entry.kind == "logic":
                 samples = (samples != 0).astype(np.uint8)
