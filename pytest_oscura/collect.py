@@ -12,13 +12,14 @@ and reports a :class:`~pytest_oscura.records.CaptureRecord` through ``user_prope
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_oscura.errors import OscuraError
+from pytest_oscura.errors import CaptureWarning, OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 
 if TYPE_CHECKING:
@@ -183,9 +184,22 @@ class CaptureItem(pytest.Item):
             measurements=dict(self.result.values),
             not_applicable=dict(self.result.not_applicable),
             failures=verdict.failures,
+            warnings=self.result.warnings,
+            companions=self.result.companions,
         )
+        self._report_file_notes(self.result)
         if verdict.message:
             pytest.fail(verdict.message, pytrace=False)
+
+    def _report_file_notes(self, result: ItemResult) -> None:
+        """The capture's warnings as pytest warnings, and a report section naming them and the
+        companion files read with it."""
+        lines = [f"warning: {text}" for text in result.warnings]
+        lines += [f"companion file read with it: {name}" for name in result.companions]
+        if lines:
+            self.add_report_section("call", "oscura", "\n".join(lines))
+        for text in result.warnings:
+            warnings.warn(CaptureWarning(f"{self.parent.display}: {text}"), stacklevel=1)
 
     def teardown(self) -> None:
         self.result = None

@@ -21,3 +21,9 @@ class CaptureError(OscuraError):
 
 class BaselineError(OscuraError):
     """The baseline file cannot be read or has an unexpected structure."""
+
+
+class CaptureWarning(UserWarning):
+    """A capture was read, but something about its file is worth knowing (a size field that
+    disagrees with the file's length). Issued by its items; filter it with
+    ``-W ignore::pytest_oscura.errors.CaptureWarning``."""

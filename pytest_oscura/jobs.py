@@ -45,11 +45,16 @@ class FileJob:
 @dataclass(frozen=True)
 class ItemResult:
     """What measuring one item gave: its measurements, in ``units``, or the one-line ``error``
-    that prevented measuring it (then ``measured`` is ``None``)."""
+    that prevented measuring it (then ``measured`` is ``None``).
+
+    ``warnings`` and ``companions`` are the capture's (:class:`~pytest_oscura.captures.Capture`):
+    facts about its file the item reports, and the companion files read with it."""
 
     units: str = ""
     measured: MeasurementResult | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()
 
     @property
     def values(self) -> Mapping[str, float | None]:
@@ -140,9 +145,15 @@ def _run_job(job: FileJob, xp: Any) -> FileResult:
             results[spec.name] = selected
             continue
         capture, samples = selected
+        # Logic samples are uint8: the engine converts this one channel to float64 here.
         measured = measure_detailed(samples, capture.sample_rate_hz, spec.measurements, xp=xp)
-        results[spec.name] = ItemResult(capture.units, measured)
+        results[spec.name] = measured_result(capture, measured)
     return FileResult(job.path, results)
+
+
+def measured_result(capture: Capture, measured: MeasurementResult) -> ItemResult:
+    """The result of one measured item, with its capture's warnings and companions."""
+    return ItemResult(capture.units, measured, None, capture.warnings, capture.companions)
 
 
 def load_job(job: FileJob) -> list[Capture] | FileResult:
@@ -158,7 +169,10 @@ def load_job(job: FileJob) -> list[Capture] | FileResult:
 def select_samples(
     job: FileJob, spec: ItemSpec, captures: list[Capture]
 ) -> tuple[Capture, Any] | ItemResult:
-    """The 1-D samples one item measures (its channel, or one segment of it), or its error."""
+    """The 1-D samples one item measures (its channel, or one segment of it), or its error.
+
+    The samples keep their dtype (float64 analog, uint8 logic): the measurement engine
+    converts them when it measures, one item at a time."""
     if spec.channel_index >= len(captures):
         return ItemResult(error=f"{job.display}: no channel {spec.name}")
     capture = captures[spec.channel_index]

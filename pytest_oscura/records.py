@@ -39,6 +39,8 @@ class RecordDict(TypedDict):
     error: str | None
     nodeid: str
     outcome: str
+    warnings: list[str]
+    companions: list[str]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class CaptureRecord:
         not_applicable: name → short reason, for each ``None`` in ``measurements``.
         units: the unit of the samples, for example ``"V"``.
         error: one-line load or config error, or ``None``.
+        warnings: one-line facts about the capture's file that did not stop it being read.
+        companions: companion files read with the capture (an R&S payload, a setup text).
     """
 
     key: str
@@ -97,6 +101,8 @@ class CaptureRecord:
     error: str | None = None
     nodeid: str = ""
     outcome: str = "passed"
+    warnings: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()
 
     def to_dict(self) -> RecordDict:
         # Written out rather than dataclasses.asdict, whose recursive deep copy cost 0.6 ms per
@@ -113,6 +119,8 @@ class CaptureRecord:
             "error": self.error,
             "nodeid": self.nodeid,
             "outcome": self.outcome,
+            "warnings": list(self.warnings),
+            "companions": list(self.companions),
         }
 
     @classmethod
@@ -129,4 +137,6 @@ class CaptureRecord:
             error=data["error"],
             nodeid=data["nodeid"],
             outcome=data["outcome"],
+            warnings=tuple(data["warnings"]),
+            companions=tuple(data["companions"]),
         )

@@ -131,6 +131,8 @@ def _result_from(data: Any) -> FileResult | None:
                 fields["units"],
                 None if measured is None else MeasurementResult(**measured),
                 fields["error"],
+                tuple(fields.get("warnings", ())),
+                tuple(fields.get("companions", ())),
             )
         return FileResult(path=data["path"], items=items, error=data["error"])
     except (KeyError, TypeError):

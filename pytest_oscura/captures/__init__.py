@@ -4,6 +4,16 @@ Collection calls :func:`read_header` (headers only, no numpy); an item calls
 :func:`load_capture`, which resolves sample rate, units and channel names in this order: the file
 itself, a sidecar ``<capture file name>.json`` (``rail.npz.json``), the suite config.
 
+Logic channels stay compact: a logic channel's samples are uint8 0/1 (analog ones float64), and
+the measurement engine converts one channel at a time to float64 when it measures it.
+
+Every problem with one file (its header, sidecar, payload or values) is a one-line
+:class:`~pytest_oscura.errors.CaptureError` (or :class:`~pytest_oscura.errors.ConfigError` for
+a sidecar) naming the file, whatever the reader raised; limits are in :mod:`._limits`. Channel
+names must be unique and free of ``::`` (the node-id separator) and control characters: a file
+that breaks that is refused, and a sidecar ``channels`` list renames its channels. Companion
+files (:mod:`.companions`) are not captures: :func:`format_for` gives ``None`` for them.
+
 Formats come from :data:`FORMATS` (built in) and from the entry-point group
 ``pytest_oscura.formats`` (third-party packages): each entry point names a
 :class:`CaptureFormat`, or a zero-argument callable returning one or a list of them. Entry points
@@ -19,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura._files import read_json
 from pytest_oscura.captures import (
     alb_format,
     hdf5_format,
@@ -29,6 +38,7 @@ from pytest_oscura.captures import (
     vcd_format,
     vendor_formats,
 )
+from pytest_oscura.captures.companions import companions_of, owner_of
 from pytest_oscura.captures.csv_format import load_csv, read_csv_file_header
 from pytest_oscura.captures.model import Capture, CaptureHeader, ChannelHeader, RawChannel
 from pytest_oscura.captures.numpy_formats import (
@@ -37,8 +47,15 @@ from pytest_oscura.captures.numpy_formats import (
     read_npy_file_header,
     read_npz_file_header,
 )
+from pytest_oscura.captures.sidecar import (
+    SIDECAR_KEYS,
+    Sidecar,
+    name_problem,
+    read_sidecar,
+    sidecar_path,
+)
 from pytest_oscura.captures.wav_format import load_wav, read_wav_file_header
-from pytest_oscura.errors import CaptureError, ConfigError
+from pytest_oscura.errors import CaptureError, ConfigError, OscuraError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -203,8 +220,21 @@ def format_for(path: Path) -> CaptureFormat | None:
     Among the formats claiming the suffix, the first whose ``sniff`` accepts the file's first
     64 bytes wins (a format without ``sniff`` accepts everything); when none accepts it, the
     first candidate that does not require a sniff match is used, so a damaged file still gets
-    a reader and with it an error message rather than being silently ignored.
+    a reader and with it an error message rather than being silently ignored. A companion file
+    (an R&S ``.Wfm.bin`` payload next to its header, a setup CSV next to its capture) has no
+    format of its own: ``None``.
     """
+    capture_format = _format_by_content(path)
+    if capture_format is None or owner_of(path, _is_capture) is not None:
+        return None
+    return capture_format
+
+
+def _is_capture(path: Path) -> bool:
+    return _format_by_content(path) is not None
+
+
+def _format_by_content(path: Path) -> CaptureFormat | None:
     suffix = path.suffix.lower()
     candidates = [f for f in all_formats() if suffix in f.suffixes]
     if not candidates:
@@ -223,91 +253,6 @@ def format_for(path: Path) -> CaptureFormat | None:
     return fallback[0] if fallback else None
 
 
-SIDECAR_KEYS = {
-    "sample_rate_hz": "samples per second (number > 0)",
-    "units": "unit of the sample values (string)",
-    "channels": "channel names (list of strings, one per channel)",
-    "full_scale": "value of digital full scale for integer PCM (number > 0)",
-    "tags": "free-form metadata (object)",
-}
-
-
-@dataclass(frozen=True)
-class Sidecar:
-    """Per-capture metadata from ``<capture file name>.json``."""
-
-    sample_rate_hz: float | None = None
-    units: str | None = None
-    channels: tuple[str, ...] | None = None
-    full_scale: float | None = None
-    tags: dict[str, Any] | None = None
-
-
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
-
-
-def read_sidecar(path: Path) -> Sidecar | None:
-    """Read the sidecar of capture ``path``; ``None`` when there is none. Raises ConfigError."""
-    side = sidecar_path(path)
-    data = read_json(side, ConfigError)
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{side}: expected a JSON object")
-    for key in data:
-        if key not in SIDECAR_KEYS:
-            allowed = ", ".join(sorted(SIDECAR_KEYS))
-            raise ConfigError(f"{side}: unknown key {key!r}; allowed: {allowed}")
-    return Sidecar(
-        sample_rate_hz=_positive(data, "sample_rate_hz", side),
-        units=_string(data, "units", side),
-        channels=_names(data, side),
-        full_scale=_positive(data, "full_scale", side),
-        tags=_tags(data, side),
-    )
-
-
-def _positive(data: dict[str, Any], key: str, where: Path) -> float | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError(f"{where}: {key} must be a number > 0, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{where}: {key} must be finite, got {value!r}")
-    return float(value)
-
-
-def _string(data: dict[str, Any], key: str, where: Path) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: {key} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _names(data: dict[str, Any], where: Path) -> tuple[str, ...] | None:
-    value = data.get("channels")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where}: channels must be a list of non-empty strings")
-    if len(set(value)) != len(value):
-        raise ConfigError(f"{where}: channels has duplicate names")
-    return tuple(value)
-
-
-def _tags(data: dict[str, Any], where: Path) -> dict[str, Any] | None:
-    value = data.get("tags")
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: tags must be an object")
-    return value
-
-
 def _rename(names: list[str], sidecar: Sidecar | None, display: str) -> list[str]:
     if sidecar is None or sidecar.channels is None:
         return names
@@ -318,19 +263,32 @@ def _rename(names: list[str], sidecar: Sidecar | None, display: str) -> list[str
     return list(sidecar.channels)
 
 
+def _format_or_error(path: Path, display: str) -> CaptureFormat:
+    capture_format = format_for(path)
+    if capture_format is not None:
+        return capture_format
+    owner = owner_of(path, _is_capture)
+    if owner is not None:
+        raise CaptureError(
+            f"{display}: companion file of {owner.name}, read with it; not a capture"
+        )
+    raise CaptureError(f"{display}: unknown capture format {path.suffix!r}")
+
+
 def read_header(path: Path, display: str | None = None) -> CaptureHeader:
     """Channel names of ``path`` from its header (and sidecar). Raises CaptureError/ConfigError."""
     display = display or str(path)
-    capture_format = format_for(path)
-    if capture_format is None:
-        raise CaptureError(f"{display}: unknown capture format {path.suffix!r}")
+    capture_format = _format_or_error(path, display)
     try:
         header = capture_format.read_header(path)
-    except (ValueError, OSError, EOFError) as exc:
+    except OscuraError:
+        raise
+    except Exception as exc:  # a reader on arbitrary bytes: every failure is this file's
         raise CaptureError(f"{display}: {_reason(exc)}") from None
     if not header.channels:
         raise CaptureError(f"{display}: no channels")
     names = _rename([c.name for c in header.channels], read_sidecar(path), display)
+    check_names(names, display, path)
     return CaptureHeader(
         tuple(
             ChannelHeader(n, c.kind, c.segments)
@@ -339,19 +297,42 @@ def read_header(path: Path, display: str | None = None) -> CaptureHeader:
     )
 
 
+def check_names(names: list[str], display: str, path: Path) -> None:
+    """Refuse duplicate channel names and names that would break node ids (CaptureError)."""
+    fix = f'rename the channels with "channels" in {sidecar_path(path).name}'
+    seen: set[str] = set()
+    for name in names:
+        problem = name_problem(name)
+        if problem:
+            raise CaptureError(f"{display}: channel name {name[:40]!r} {problem}; {fix}")
+        if name in seen:
+            raise CaptureError(f"{display}: duplicate channel name {name[:40]!r}; {fix}")
+        seen.add(name)
+
+
 def _reason(exc: BaseException) -> str:
+    """One line, lower-case first, saying what is wrong with the file."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     if isinstance(exc, EOFError):
         return "truncated file"
-    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return text
+    if isinstance(exc, MemoryError):
+        return "too large to decode in memory"
+    if isinstance(exc, RecursionError):
+        return "structure nested too deeply to read"
+    text = str(exc).splitlines()[0][:300] if str(exc) else ""
+    if isinstance(exc, ValueError) and text:
+        return text
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"unreadable file ({detail})"
 
 
 def load_capture(
     path: Path, settings: LoadSettings | None = None, display: str | None = None
 ) -> list[Capture]:
-    """Load every channel of ``path`` as validated float64 :class:`Capture` objects.
+    """Load every channel of ``path`` as validated :class:`Capture` objects.
+
+    Analog channels are float64; logic channels uint8 0/1 (see the module docstring).
 
     Raises:
         CaptureError: the file cannot be read, holds no or non-finite samples, or its sample
@@ -361,19 +342,21 @@ def load_capture(
 
     display = display or str(path)
     settings = settings or LoadSettings()
-    capture_format = format_for(path)
-    if capture_format is None:
-        raise CaptureError(f"{display}: unknown capture format {path.suffix!r}")
+    capture_format = _format_or_error(path, display)
     sidecar = read_sidecar(path)
     if sidecar is not None and sidecar.full_scale is not None:
         settings = LoadSettings(settings.sample_rate_hz, settings.units, sidecar.full_scale)
     try:
         raw_channels = capture_format.load(path, settings)
-    except (ValueError, OSError, EOFError, MemoryError) as exc:
+    except OscuraError:
+        raise
+    except Exception as exc:  # a reader on arbitrary bytes: every failure is this file's
         raise CaptureError(f"{display}: {_reason(exc)}") from None
     if not raw_channels:
         raise CaptureError(f"{display}: no channels")
     names = _rename([c.name for c in raw_channels], sidecar, display)
+    check_names(names, display, path)
+    companions = companions_of(path, _is_capture)
     captures = []
     for name, raw in zip(names, raw_channels, strict=True):
         where = f"{display} channel {name}"
@@ -383,22 +366,16 @@ def load_capture(
             or settings.sample_rate_hz
         )
         if sample_rate_hz is None:
+            looked = (
+                f" (the file has none: looked for {raw.rate_sources})" if raw.rate_sources else ""
+            )
             raise CaptureError(
-                f"{display}: sample rate unknown; declare sample_rate_hz in "
+                f"{display}: sample rate unknown{looked}; declare sample_rate_hz in "
                 f"{sidecar_path(path).name} or in oscura.toml ([defaults] or a [[rules]] entry)"
             )
         if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
             raise CaptureError(f"{display}: invalid sample rate {sample_rate_hz!r} Hz")
-        samples = np.asarray(raw.samples)
-        if samples.dtype.kind not in "fiub":
-            raise CaptureError(f"{where}: dtype {samples.dtype} is not a real numeric type")
-        samples = samples.astype(np.float64, copy=False)
-        if samples.size == 0:
-            raise CaptureError(f"{where}: no samples (zero-length capture)")
-        finite = np.isfinite(samples)
-        if not finite.all():
-            bad = int(samples.size - np.count_nonzero(finite))
-            raise CaptureError(f"{where}: {bad} of {samples.size} samples are NaN or infinite")
+        samples = _validated(np.asarray(raw.samples), raw.kind, where)
         units = raw.units or (sidecar.units if sidecar else None) or settings.units or "V"
         captures.append(
             Capture(
@@ -408,6 +385,36 @@ def load_capture(
                 units=units,
                 kind=raw.kind,
                 metadata=dict(raw.metadata),
+                warnings=tuple(raw.warnings),
+                companions=tuple(sorted(set(raw.companions) | set(companions))),
             )
         )
     return captures
+
+
+def _validated(samples: Any, kind: str, where: str) -> Any:
+    """Analog samples as float64, all finite; logic samples as uint8 0/1 (no float copy)."""
+    import numpy as np
+
+    if samples.dtype.kind not in "fiub":
+        raise CaptureError(f"{where}: dtype {samples.dtype} is not a real numeric type")
+    if samples.size == 0:
+        raise CaptureError(f"{where}: no samples (zero-length capture)")
+    if kind == "logic":
+        if samples.dtype.kind == "b":
+            return samples.view(np.uint8)
+        if samples.dtype != np.uint8:
+            valid = (samples == 0) | (samples == 1)
+            if not valid.all():
+                bad = int(samples.size - np.count_nonzero(valid))
+                raise CaptureError(f"{where}: {bad} of {samples.size} logic samples are not 0 or 1")
+            return samples.astype(np.uint8)
+        if int(samples.max()) > 1:
+            raise CaptureError(f"{where}: logic samples other than 0 and 1")
+        return samples
+    samples = samples.astype(np.float64, copy=False)
+    finite = np.isfinite(samples)
+    if not finite.all():
+        bad = int(samples.size - np.count_nonzero(finite))
+        raise CaptureError(f"{where}: {bad} of {samples.size} samples are NaN or infinite")
+    return samples

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from pytest_oscura.captures._limits import (
     MAX_CHANNELS,
+    check_channels,
     check_decoded_size,
+    check_samples,
     parse_float,
     parse_int,
 )
@@ -90,8 +92,11 @@ def _parse(path: Path) -> tuple[list[_Table], int, int]:
         offset += table.rows * table.nbytes
     if offset > size:
         raise ValueError(f"truncated file: tables declare {offset} bytes, file has {size}")
+    for table in tables:
+        check_samples(table.rows, f"table {table.name!r}")
     if not tables or len(tables) > MAX_CHANNELS:
         raise ValueError(f"header declares {len(tables)} tables")
+    check_channels(sum(max(len(t.labels), 1) for t in tables), "header")
     return tables, data_offset, size
 
 

@@ -23,6 +23,9 @@ Instrument dialects:
   ``1 / Increment`` and ``Start`` is the time of sample 0.
 * Scopy (ADALM2000): ``;key,value`` comment lines (``;Sample rate,1000000`` is used when there is
   no time column), then ``Sample,Time(S),CH1(V),…``: a leading sample-number column is dropped.
+
+Limits: at most ``MAX_CHANNELS`` value columns (a header of more is refused before it is split)
+and ``MAX_SAMPLES_PER_CHANNEL`` rows; a time column must be finite throughout.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_oscura.captures._limits import MAX_CHANNELS, check_channels, check_samples
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
 TIME_HEADERS = frozenset({"time", "t", "x-axis", "x", "timestamp", "seconds", "second", "s"})
@@ -117,6 +121,13 @@ def _read_layout(path: Path, encoding: str) -> CsvLayout:
                 continue
             if delimiter is None:
                 delimiter = _guess_delimiter(text)
+            # Count before splitting: a header of a million columns is refused, not parsed.
+            width = text.count(delimiter) + 1 if delimiter else len(text.split())
+            if width > MAX_CHANNELS + 2:  # + a time column and a trailing delimiter
+                raise ValueError(
+                    f"line {index + 1} has {width} columns, above the limit of "
+                    f"{MAX_CHANNELS} channels per file"
+                )
             tokens = _split(text, delimiter)
             if not tokens:
                 continue
@@ -204,6 +215,7 @@ def _layout(
         else None
     )
     value_columns = tuple(i for i in range(width) if i != time_column and i not in skipped)
+    check_channels(len(value_columns), "header")
     seen: set[str] = set()
     for i in value_columns:
         if not names[i]:
@@ -263,6 +275,7 @@ def load_csv(path: Path) -> list[RawChannel]:
     rows = _data_lines(path, layout)
     if not rows:
         raise ValueError("no complete data rows")
+    check_samples(len(rows), "the file")
     try:
         data = np.loadtxt(rows, delimiter=layout.delimiter, usecols=columns, ndmin=2)
     except ValueError as exc:
@@ -293,6 +306,13 @@ def _rate_from_time(time_s: object) -> float | None:
     import numpy as np
 
     t = np.asarray(time_s, dtype=np.float64)
+    finite = np.isfinite(t)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite)[0])
+        raise ValueError(
+            f"time column holds {t.size - int(np.count_nonzero(finite))} NaN or infinite "
+            f"values (first in data row {first + 1})"
+        )
     if t.size < 2:
         return None
     steps = np.diff(t)

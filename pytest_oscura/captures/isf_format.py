@@ -17,7 +17,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_oscura.captures._limits import check_decoded_size, parse_float, parse_int
+from pytest_oscura.captures._limits import (
+    check_decoded_size,
+    check_samples,
+    parse_float,
+    parse_int,
+)
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
 _MAX_PREAMBLE = 64 * 1024
@@ -174,6 +179,7 @@ def load_isf(path: Path, *, time_domain: bool = True) -> list[RawChannel]:
                 f"block of {header.data_length} bytes is not whole {width}-byte points"
             )
         raw = np.frombuffer(payload, dtype=f"{order}{kinds[fmt]}{width}").astype(np.float64)
+    check_samples(int(raw.size), "the record")
     declared = header.get("NR_PT")
     if declared is not None and parse_int(declared, "NR_PT") != raw.size:
         raise ValueError(f"NR_PT {declared} disagrees with the {raw.size} points in the block")

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
 
@@ -48,20 +47,28 @@ class Capture:
     """One channel of a capture, ready to be measured.
 
     Attributes:
-        samples: 1-D float64 array in ``units`` (or 2-D segments × samples for segmented captures).
+        samples: 1-D array in ``units`` (2-D segments × samples for segmented captures): float64
+            for an analog channel, uint8 holding 0 and 1 for a logic channel (8 times smaller;
+            the measurement engine converts one channel at a time when it measures it).
         sample_rate_hz: samples per second, > 0.
         channel: channel name as shown in the node id.
         units: unit of the sample values, for example ``"V"``.
         kind: ``"analog"`` or ``"logic"``.
         metadata: plain, JSON-able extra facts from the file (instrument, t0, ...).
+        warnings: one-line facts about the file that did not stop it being read but that a
+            reader should know (a size field that disagrees with the file's length).
+        companions: names of the files next to this one that belong to it (an R&S payload, a
+            scope setup text), which are not collected as captures of their own.
     """
 
-    samples: npt.NDArray[np.float64]
+    samples: npt.NDArray[Any]
     sample_rate_hz: float
     channel: str
     units: str = "V"
     kind: str = "analog"
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,10 @@ class RawChannel:
 
     ``samples`` is 1-D, or 2-D (segments × samples) for a segmented acquisition.
 
-    ``sample_rate_hz`` and ``units`` are ``None`` where the format does not carry them.
+    ``sample_rate_hz`` and ``units`` are ``None`` where the format does not carry them;
+    ``rate_sources`` then says where the reader looked for a rate (for the error message).
+    A logic channel's samples are 0/1 (any integer or bool dtype; stored as uint8).
+    ``warnings`` and ``companions`` become the :class:`Capture`'s.
     """
 
     name: str
@@ -79,3 +89,6 @@ class RawChannel:
     units: str | None = None
     kind: str = "analog"
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    companions: tuple[str, ...] = ()
+    rate_sources: str | None = None

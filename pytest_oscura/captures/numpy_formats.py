@@ -9,7 +9,10 @@
 * ``channels`` (optional): 1-D string array, one name per channel;
 * ``units`` (optional): scalar string, for example ``"V"``.
 
-Other keys are ignored, so a capture may carry extra metadata arrays.
+Other keys are ignored, so a capture may carry extra metadata arrays. Members are checked
+before they are inflated (declared size, deflate ratio, decoded size against the file's
+allowance); a member that fails to inflate is this file's error. Duplicate names in
+``channels`` are refused (rename them in ``channels`` or with a sidecar).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura.captures._limits import MAX_CHANNELS
+from pytest_oscura.captures._limits import (
+    MAX_CHANNELS,
+    MAX_DEFLATE_RATIO,
+    MAX_MEMBER_BYTES,
+    ZIP_ERRORS,
+    check_decoded_size,
+    check_samples,
+)
 from pytest_oscura.captures._npy import NpyHeader, item_size, read_npy_header
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
@@ -33,6 +43,9 @@ def _check_numeric(descr: str, what: str) -> None:
 
 def _channel_count(header: NpyHeader, what: str) -> int:
     _check_numeric(header.descr, what)
+    if header.shape:
+        check_samples(header.shape[-1], what)
+    check_decoded_size(8 * _product(header.shape), what)
     if len(header.shape) == 1:
         return 1
     if len(header.shape) == 2:
@@ -111,12 +124,36 @@ def _npz_member_header(archive: zipfile.ZipFile, key: str) -> NpyHeader | None:
         info = archive.getinfo(f"{key}.npy")
     except KeyError:
         return None
-    with archive.open(info) as stream:
-        header = read_npy_header(stream)
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise ValueError(
+            f"member {key!r} declares {info.file_size} bytes, above the "
+            f"{MAX_MEMBER_BYTES >> 20} MiB limit (zip bomb or corrupt archive)"
+        )
+    if (
+        info.compress_type == zipfile.ZIP_DEFLATED
+        and info.file_size > (1 << 20)
+        and info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1)
+    ):
+        raise ValueError(
+            f"member {key!r} declares {info.file_size} bytes from {info.compress_size} "
+            "compressed: impossible ratio (zip bomb or corrupt archive)"
+        )
+    try:
+        with archive.open(info) as stream:
+            header = read_npy_header(stream)
+    except ZIP_ERRORS as exc:
+        raise ValueError(f"member {key!r} is corrupt ({_first_line(exc)})") from None
     expected = item_size(header.descr) * _product(header.shape)
     if info.file_size < expected:
         raise ValueError(f"member {key!r} is truncated")
     return header
+
+
+def _first_line(exc: BaseException) -> str:
+    kind = type(exc)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    text = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"{name}: {text}" if text else name
 
 
 def _read_npz_channel_names(archive: zipfile.ZipFile, count: int) -> list[str]:
@@ -128,14 +165,23 @@ def _read_npz_channel_names(archive: zipfile.ZipFile, count: int) -> list[str]:
         raise ValueError(f"'channels' must be a 1-D string array, got dtype {header.descr!r}")
     if header.shape[0] != count:
         raise ValueError(f"'channels' names {header.shape[0]} channels, 'samples' holds {count}")
-    width = int(header.descr.lstrip("<>|=")[1:])
-    with archive.open("channels.npy") as stream:
-        stream.read(header.data_offset)
-        raw = stream.read(4 * width * count)
+    width = int(header.descr.lstrip("<>|=")[1:] or 0)
+    if width > 4096:
+        raise ValueError(f"'channels' names of {width} characters")
+    try:
+        with archive.open("channels.npy") as stream:
+            stream.read(header.data_offset)
+            raw = stream.read(4 * width * count)
+    except ZIP_ERRORS as exc:
+        raise ValueError(f"member 'channels' is corrupt ({_first_line(exc)})") from None
     codec = "utf-32-be" if header.descr.startswith(">") else "utf-32-le"
-    return [
-        raw[i * 4 * width : (i + 1) * 4 * width].decode(codec).rstrip("\x00") for i in range(count)
-    ]
+    try:
+        return [
+            raw[i * 4 * width : (i + 1) * 4 * width].decode(codec).rstrip("\x00")
+            for i in range(count)
+        ]
+    except UnicodeDecodeError:
+        raise ValueError("'channels' holds invalid text") from None
 
 
 def read_npz_file_header(path: Path) -> CaptureHeader:
@@ -157,13 +203,17 @@ def load_npz(path: Path) -> list[RawChannel]:
     import numpy as np
 
     names = [channel.name for channel in read_npz_file_header(path).channels]
+    with zipfile.ZipFile(path) as archive:
+        header = _npz_member_header(archive, "samples")
+    assert header is not None  # read_npz_file_header found it
+    check_decoded_size(8 * _product(header.shape), "'samples'", path.stat().st_size)
     try:
         with np.load(path, allow_pickle=False) as archive:
             samples = archive["samples"]
             sample_rate_hz = _scalar(archive, "sample_rate_hz", float)
             units = _scalar(archive, "units", str)
-    except zipfile.BadZipFile as exc:
-        raise ValueError(f"not a valid .npz archive ({exc})") from None
+    except ZIP_ERRORS as exc:
+        raise ValueError(f"not a valid .npz archive ({_first_line(exc)})") from None
     return _split_channels(samples, names, sample_rate_hz, units)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,9 @@ from pytest_oscura.captures._limits import (
     MAX_CHANNELS,
     MAX_DEFLATE_RATIO,
     MAX_MEMBER_BYTES,
+    ZIP_ERRORS,
     check_decoded_size,
+    check_samples,
     parse_int,
 )
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
@@ -48,8 +49,6 @@ _RATE_UNITS = {"": 1.0, "hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9, "thz": 1e
 _CHUNK_RE = re.compile(r"^(?P<base>.+?)-(?P<chunk>[0-9]+)$")
 _ANALOG_RE = re.compile(r"^analog-1-(?P<index>[0-9]+)-(?P<chunk>[0-9]+)$")
 _MAX_METADATA_BYTES = 1 << 20
-# Encrypted members raise RuntimeError, unknown compression NotImplementedError.
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 
 
 def sniff(head: bytes) -> bool:
@@ -132,7 +131,7 @@ def _read_text(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name
         raise ValueError(f"member {name!r} is {info.file_size} bytes, too large for metadata")
     try:
         return archive.read(info).decode("utf-8", errors="replace")
-    except _ZIP_ERRORS as exc:
+    except ZIP_ERRORS as exc:
         raise ValueError(f"member {name!r} is corrupt ({exc})") from None
 
 
@@ -241,7 +240,7 @@ def _read_members(
     for name in members:
         try:
             data = archive.read(infos[name])
-        except _ZIP_ERRORS as exc:
+        except ZIP_ERRORS as exc:
             raise ValueError(f"member {name!r} is corrupt ({exc})") from None
         parts.append(data)
     return b"".join(parts)
@@ -253,20 +252,13 @@ def load_sr(path: Path) -> list[RawChannel]:
     with _open(path) as archive:
         infos = _checked_infos(archive)
         layout = _layout(archive, infos)
-        declared = sum(
-            infos[m].file_size
-            for m in (
-                *layout.logic_members,
-                *(m for ms in layout.analog_members.values() for m in ms),
-            )
-        )
-        n_logic = len(layout.logic)
-        logic_samples = (
-            sum(infos[m].file_size for m in layout.logic_members) // layout.unitsize
-            if layout.unitsize
-            else 0
-        )
-        check_decoded_size(declared + 8 * n_logic * logic_samples, "sigrok session")
+        logic_bytes = sum(infos[m].file_size for m in layout.logic_members)
+        analog_bytes = sum(infos[m].file_size for ms in layout.analog_members.values() for m in ms)
+        logic_samples = logic_bytes // layout.unitsize if layout.unitsize else 0
+        check_samples(max(logic_samples, analog_bytes // 4), "a channel")
+        # The raw logic bytes, one uint8 per probe and sample, float64 analog values.
+        decoded = logic_bytes + len(layout.logic) * logic_samples + 2 * analog_bytes
+        check_decoded_size(decoded, "sigrok session", path.stat().st_size)
         metadata: dict[str, Any] = {"format": "sigrok", "version": layout.version}
         channels: list[RawChannel] = []
         names = iter(_channel_names(layout))

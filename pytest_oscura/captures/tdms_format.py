@@ -3,7 +3,8 @@
 Every numeric channel becomes a channel named ``<group>.<channel>``; string and timestamp
 channels are skipped. The sample rate is ``1 / wf_increment`` (seconds, the LabVIEW waveform
 property), the time of the first sample ``wf_start_offset``; units come from
-``unit_string`` (NI) or ``NI_UnitDescription``. Collection reads the metadata only.
+``unit_string`` (NI) or ``NI_UnitDescription``. Collection reads the metadata only; the lengths
+it declares are checked against the limits before any data is read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura.captures._limits import MAX_CHANNELS, check_decoded_size, optional_import
+from pytest_oscura.captures._limits import (
+    check_channels,
+    check_decoded_size,
+    check_samples,
+    optional_import,
+)
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
 MAGIC = b"TDSm"
@@ -34,8 +40,7 @@ def _channels(tdms: Any) -> list[tuple[str, Any]]:
                 out.append((f"{group.name}.{channel.name}", channel))
     if not out:
         raise ValueError("no numeric channels")
-    if len(out) > MAX_CHANNELS:
-        raise ValueError(f"{len(out)} channels, more than {MAX_CHANNELS}")
+    check_channels(len(out), "file")
     return out
 
 
@@ -58,7 +63,9 @@ def load_tdms(path: Path) -> list[RawChannel]:
     import numpy as np
 
     meta = _channels(_read(path, True))
-    check_decoded_size(sum(8 * len(c) for _, c in meta), "TDMS file")
+    for name, channel in meta:
+        check_samples(len(channel), f"channel {name}")
+    check_decoded_size(sum(8 * len(c) for _, c in meta), "TDMS file", path.stat().st_size)
     out = []
     for name, channel in _channels(_read(path, False)):
         props = channel.properties

@@ -13,24 +13,30 @@ uniform record is rebuilt by sample-and-hold:
   (``$timescale 1 ns`` with every stamp a multiple of 5 → 5 ns, 200 MHz); a file with a single
   time stamp gets one timescale unit. Samples run from the first to the last time stamp
   inclusive, so a trailing ``#t`` with no changes (how loggers mark the end) sets the length.
+* size: logic channels are held as uint8 0/1, analog as float64. The span the time stamps
+  declare is checked before anything is allocated: at most ``MAX_SAMPLES_PER_CHANNEL`` samples
+  per channel, and at most the decode allowance of the file's size (``_limits``: a 100-byte
+  file declaring 4·10⁹ ticks is refused, the 5.9 KB ChronoVu dump of 16 × 4 Mi samples reads).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura.captures._limits import MAX_CHANNELS, check_decoded_size
+from pytest_oscura.captures._limits import MAX_CHANNELS, check_decoded_size, check_samples
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
 _UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12, "fs": 1e-15}
 _TIMESCALE_RE = re.compile(r"^\s*(1|10|100)\s*(s|ms|us|ns|ps|fs)\s*$")
 _SCALAR_TYPES = {"wire", "reg", "logic", "bit", "tri", "wand", "wor", "supply0", "supply1"}
 _MAX_HEADER_TOKENS = 1_000_000
+_MAX_TIME = 1 << 62
 
 
 def sniff(head: bytes) -> bool:
@@ -138,13 +144,31 @@ def _bit(value: str) -> tuple[int, bool]:
     raise ValueError(f"bad scalar value {value!r}")
 
 
+def _span_checked(first: int, last: int, step: int, header: VcdHeader, file_size: int) -> int:
+    """Samples per channel of the dump, refused before anything is allocated if too many."""
+    n_samples = (last - first) // step + 1
+    per_sample = sum(1 if v.kind == "logic" else 8 for v in header.variables)
+    try:
+        check_samples(n_samples, "the dump")
+        check_decoded_size(n_samples * per_sample, "the dump", file_size)
+    except ValueError as exc:
+        raise ValueError(
+            f"time stamps #{first}…#{last} span {n_samples} samples per channel: {exc}"
+        ) from None
+    return n_samples
+
+
 def load_vcd(path: Path) -> list[RawChannel]:
     import numpy as np
 
     tokens = _tokens(path)
     header = _header(tokens)
     wanted = {v.ident: v for v in header.variables}
-    changes: dict[str, list[tuple[int, float]]] = {v.ident: [] for v in header.variables}
+    # Changes as compact arrays (8 bytes a time, 1 a bit, 8 a real), not Python tuples: a
+    # dump of millions of changes must not cost a hundred bytes per change.
+    times: dict[str, array[int]] = {v.ident: array("q") for v in header.variables}
+    bits: dict[str, array[int]] = {v.ident: array("b") for v in header.variables}
+    reals: dict[str, array[float]] = {v.ident: array("d") for v in header.variables}
     unknown = dict.fromkeys(wanted, 0)
     first: int | None = None
     last = 0
@@ -159,6 +183,8 @@ def load_vcd(path: Path) -> list[RawChannel]:
                 raise ValueError(f"bad time stamp {token[:20]!r}") from None
             if time < last:
                 raise ValueError(f"time stamps go backwards at #{time}")
+            if time > _MAX_TIME:
+                raise ValueError(f"time stamp {token[:24]!r} is beyond 2**62 time units")
             if first is None:
                 first = time
             step = math.gcd(step, time - first)
@@ -168,15 +194,17 @@ def load_vcd(path: Path) -> list[RawChannel]:
             if ident in wanted:
                 bit, is_unknown = _bit(head)
                 unknown[ident] += is_unknown
-                changes[ident].append((time, float(bit)))
+                times[ident].append(time)
+                bits[ident].append(bit)
         elif head in "bBrR":
             value = token[1:]
             ident = next(tokens, "")
             if ident in wanted and head in "rR":
                 try:
-                    changes[ident].append((time, float(value)))
+                    reals[ident].append(float(value))
                 except ValueError:
                     raise ValueError(f"bad real value {value[:20]!r}") from None
+                times[ident].append(time)
         elif head == "$":
             if token not in ("$dumpvars", "$dumpall", "$dumpon", "$dumpoff", "$end"):
                 _read_block(tokens)
@@ -185,24 +213,23 @@ def load_vcd(path: Path) -> list[RawChannel]:
     if first is None:
         raise ValueError("no time stamps (empty dump)")
     step = step or 1
-    n_samples = (last - first) // step + 1
-    check_decoded_size(8 * n_samples * len(wanted), "VCD dump")
+    n_samples = _span_checked(first, last, step, header, path.stat().st_size)
     rate = 1.0 / (step * header.timescale_s)
     out: list[RawChannel] = []
     for var in header.variables:
-        points = changes[var.ident]
-        positions = np.array([(t - first) // step for t, _ in points], dtype=np.int64)
-        values = np.array([v for _, v in points], dtype=np.float64)
+        logic = var.kind == "logic"
+        dtype = np.uint8 if logic else np.float64
+        positions = (np.frombuffer(times.pop(var.ident), dtype=np.int64) - first) // step
+        source = bits.pop(var.ident) if logic else reals.pop(var.ident)
+        values = np.frombuffer(source, dtype=np.int8 if logic else np.float64).astype(dtype)
         if positions.size == 0 or positions[0] != 0:
             positions = np.concatenate(([0], positions))
-            values = np.concatenate(([0.0], values))
+            values = np.concatenate((np.zeros(1, dtype), values))
         # Several changes at one time stamp: the last one wins.
         keep = np.append(positions[1:] != positions[:-1], True)
         positions, values = positions[keep], values[keep]
         lengths = np.diff(np.append(positions, n_samples))
         samples: Any = np.repeat(values, lengths)
-        if var.kind == "logic":
-            samples = samples.astype(np.uint8)
         metadata: dict[str, Any] = {"format": "vcd", "t0_s": first * header.timescale_s}
         if unknown[var.ident]:
             metadata["unknown_values"] = unknown[var.ident]
@@ -211,7 +238,7 @@ def load_vcd(path: Path) -> list[RawChannel]:
                 name=var.name,
                 samples=samples,
                 sample_rate_hz=rate,
-                units="bit" if var.kind == "logic" else None,
+                units="bit" if logic else None,
                 kind=var.kind,
                 metadata=metadata,
             )

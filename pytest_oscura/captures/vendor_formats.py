@@ -1,6 +1,7 @@
-"""Vendor binary waveforms read through RigolWFM (optional extra ``formats``).
+"""Vendor binary waveforms: the families read through RigolWFM (optional extra ``formats``).
 
-Families, told apart by magic bytes where they share a suffix:
+Families, told apart by magic bytes where they share a suffix (Keysight/Agilent and Rigol
+``.bin`` are read by our own :mod:`~pytest_oscura.captures.agxx_format`, no RigolWFM needed):
 
 ==================  ===========  =====================================================
 family              suffixes     magic
@@ -11,35 +12,39 @@ Rigol ``.wfm``      .wfm         ``a5a5a401`` ``a1a50000`` ``a5a50000`` ``01ffff
 Tektronix ``.wfm``  .wfm         ``0f0f``/``f0f0`` byte-order word then ``:WFM#00n``
 Keysight/Agilent    .bin         ``AG01`` ``AG03`` ``AG10``
 Rigol ``.bin``      .bin         ``RG01`` ``RG03``
-R&S RTP ``.bin``    .bin         ``<?xml`` (metadata file; samples in ``*.Wfm.bin``)
+R&S RTP ``.bin``    .bin         ``<?xml`` (XML header; samples in ``<name>.Wfm.bin``)
 LeCroy              .trc .000…   ``WAVEDESC`` (after an optional ``#9…`` SCPI prefix)
 ==================  ===========  =====================================================
 
 Collection and RigolWFM: RigolWFM imports matplotlib eagerly (about 1 s), so collection avoids
-it wherever a small header reader of our own suffices: Keysight/Rigol ``.bin`` (waveform count
-and labels, declared sizes checked against the file), LeCroy (``WAVEDESC``: sequence segment
+it wherever a small header reader of our own suffices: LeCroy (``WAVEDESC``: sequence segment
 count, declared sizes checked) and Tektronix ``.wfm`` (FastFrame count). Rigol ``.wfm`` comes in
 a dozen header layouts whose channel-enable flags sit in different places, and R&S metadata is
 XML; for those two, collection asks RigolWFM which channels are present (one import per process,
-paid only when such files are collected). Samples are always decoded by RigolWFM, at load time.
+paid only when such files are collected). Samples of these families are decoded by RigolWFM.
 
-Segmented records: a LeCroy sequence (``SUBARRAY_COUNT`` > 1) and a Tektronix FastFrame record
-load as 2-D arrays (segments × samples).
+* Rigol ``.wfm``: the analog channels, and the digital channels RigolWFM decodes (MSO1000Z
+  logic lanes) as logic channels ``D<n>``, named and sampled as RigolWFM reports them.
+* R&S RTP: ``<name>.bin`` is the XML header and ``<name>.Wfm.bin`` the samples; the pair is one
+  capture (the payload is a companion, never collected on its own, and the capture's report
+  names it). A header without its payload is refused with that reason.
+* Segmented records: a LeCroy sequence (``SUBARRAY_COUNT`` > 1) and a Tektronix FastFrame record
+  load as 2-D arrays (segments × samples).
 """
 
 from __future__ import annotations
 
 import gc
 import io
-import re
 import struct
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura.captures._limits import MAX_CHANNELS, check_decoded_size, optional_import
+from pytest_oscura.captures._limits import check_decoded_size, check_samples, optional_import
+from pytest_oscura.captures.agxx_format import load_bin, read_bin_file_header
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
 _RIGOL_WFM_MAGIC = (
@@ -84,79 +89,6 @@ def sniff_lecroy(head: bytes) -> bool:
 
 def _cstr(raw: bytes) -> str:
     return raw.split(b"\x00", 1)[0].decode("latin-1").strip()
-
-
-def _agilent_name(label: str, index: int) -> str:
-    match = re.fullmatch(r"(?:CH(?:AN)?\s*)?(\d{1,2})", label, re.IGNORECASE)
-    if match:
-        return f"CH{int(match.group(1))}"
-    if label and label.isprintable():
-        return label
-    return f"CH{index + 1}"
-
-
-@dataclass(frozen=True)
-class BinWaveform:
-    name: str
-    points: int
-    segment_index: int
-
-
-def read_agxx_bin_header(path: Path) -> list[BinWaveform]:
-    """Walk the ``AGxx``/``RGxx`` file, waveform and buffer headers; check every size."""
-    size = path.stat().st_size
-    with path.open("rb") as stream:
-
-        def need(offset: int, count: int) -> bytes:
-            stream.seek(offset)
-            chunk = stream.read(count)
-            if len(chunk) != count:
-                raise ValueError(f"truncated file: header runs past byte {size}")
-            return chunk
-
-        cookie = need(0, 4)
-        if cookie[:2] not in (b"AG", b"RG"):
-            raise ValueError(f"unknown .bin signature {cookie.hex()} (not Keysight/Agilent/Rigol)")
-        if cookie == b"RG03":
-            declared_size, n_waveforms = struct.unpack("<qi", need(4, 12))
-            offset = 16
-        else:
-            declared_size, n_waveforms = struct.unpack("<ii", need(4, 8))
-            offset = 12
-        if declared_size != size:
-            raise ValueError(
-                f"header declares a {declared_size}-byte file, the file has {size} bytes "
-                "(truncated or malformed)"
-            )
-        if not 1 <= n_waveforms <= MAX_CHANNELS:
-            raise ValueError(f"header declares {n_waveforms} waveforms")
-        waveforms = []
-        for index in range(n_waveforms):
-            header_size, _, n_buffers, points = struct.unpack("<iiii", need(offset, 16))
-            if header_size < 24 or not 0 < n_buffers <= 16 or points < 0:
-                raise ValueError(f"waveform {index + 1}: corrupt header")
-            label = _cstr(need(offset + 112, 16)) if header_size >= 128 else ""
-            segment = struct.unpack("<I", need(offset + 136, 4))[0] if header_size >= 140 else 0
-            offset += header_size
-            for _ in range(n_buffers):
-                data_header_size, _, bytes_per_point, buffer_size = struct.unpack(
-                    "<ihhi", need(offset, 12)
-                )
-                if data_header_size < 12 or buffer_size < 0 or bytes_per_point <= 0:
-                    raise ValueError(f"waveform {index + 1}: corrupt data header")
-                if points and buffer_size != points * bytes_per_point:
-                    raise ValueError(
-                        f"waveform {index + 1}: buffer of {buffer_size} bytes does not hold "
-                        f"{points} points of {bytes_per_point} bytes"
-                    )
-                offset += data_header_size + buffer_size
-                if offset > size:
-                    raise ValueError(
-                        f"truncated file: waveform {index + 1} data runs to byte {offset}, "
-                        f"file has {size}"
-                    )
-            waveforms.append(BinWaveform(_agilent_name(label, index), points, segment))
-    return waveforms
 
 
 @dataclass(frozen=True)
@@ -218,6 +150,7 @@ def read_lecroy_header(path: Path) -> LeCroyHeader:
             f"WAVEDESC declares {count} points but {wave_array_1} bytes of {width}-byte samples"
         )
     segments = subarrays if subarrays > 1 else 0
+    check_samples(count, "WAVEDESC")
     if segments and count % segments:
         raise ValueError(f"{count} points do not split into {segments} equal segments")
     return LeCroyHeader(name, segments, count, data_offset, wave_array_1)
@@ -241,9 +174,12 @@ def read_tek_wfm_frames(path: Path) -> int:
 # --- RigolWFM --------------------------------------------------------------------------------
 
 
-def _rigolwfm_parse(path: Path, frame: int = 0) -> Any:
-    """``RigolWFM.wfm.Wfm.from_file`` with its exceptions turned into one-line ValueErrors."""
-    check_decoded_size(path.stat().st_size * 16, "waveform file")
+def _rigolwfm_parse(path: Path, frame: int = 0, payload_bytes: int = 0) -> Any:
+    """``RigolWFM.wfm.Wfm.from_file`` with its exceptions turned into one-line ValueErrors.
+
+    ``payload_bytes``: the size of a companion file the parser also reads (R&S ``.Wfm.bin``).
+    """
+    check_decoded_size((path.stat().st_size + payload_bytes) * 16, "waveform file")
     module = optional_import("RigolWFM.wfm", "this waveform file")
     problem: str | None = None
     with warnings.catch_warnings():
@@ -331,32 +267,74 @@ def _volts(name: str, channel: Any) -> Any:
     return np.asarray(volts, dtype=np.float64)
 
 
-def read_rigolwfm_header(path: Path) -> CaptureHeader:
-    wfm = _rigolwfm_parse(path)
-    return CaptureHeader(tuple(ChannelHeader(name) for name, _ in _rigolwfm_channels(wfm)))
+def _rigolwfm_logic(wfm: Any) -> list[tuple[str, Any]]:
+    """The digital channels RigolWFM decoded (``D<n>`` → 0/1 trace), in bit order."""
+    traces = getattr(wfm, "logic_channels", None) or {}
+    return sorted(traces.items(), key=lambda item: (len(item[0]), item[0]))  # D2 before D10
 
 
-def load_rigolwfm(path: Path) -> list[RawChannel]:
-    wfm = _rigolwfm_parse(path)
-    return [_raw(n, c, wfm, _volts(n, c)) for n, c in _rigolwfm_channels(wfm)]
+def _logic_raw(name: str, trace: Any, wfm: Any) -> RawChannel:
+    import numpy as np
+
+    step = getattr(wfm, "logic_seconds_per_point", None)
+    if step is None and wfm.channels:
+        step = wfm.channels[0].seconds_per_point
+    if step is None or not float(step) > 0:
+        raise ValueError(f"channel {name}: no positive time step for the digital channels")
+    samples = np.asarray(trace)
+    if samples.size == 0:
+        raise ValueError(f"channel {name}: no samples in the file")
+    offset = getattr(wfm, "logic_time_offset", None)
+    return RawChannel(
+        name=name,
+        samples=(samples != 0).astype(np.uint8),
+        sample_rate_hz=1.0 / float(step),
+        units="bit",
+        kind="logic",
+        metadata={
+            "format": str(getattr(wfm, "parser_name", "")),
+            "model": str(getattr(wfm, "header_name", "")),
+            "t0_s": float(offset) if offset is not None else 0.0,
+        },
+    )
 
 
-def read_agxx_file_header(path: Path) -> CaptureHeader:
-    return CaptureHeader(tuple(ChannelHeader(w.name) for w in read_agxx_bin_header(path)))
+def read_rigolwfm_header(path: Path, payload_bytes: int = 0) -> CaptureHeader:
+    wfm = _rigolwfm_parse(path, payload_bytes=payload_bytes)
+    analog = [ChannelHeader(name) for name, _ in _rigolwfm_channels(wfm)]
+    logic = [ChannelHeader(name, "logic") for name, _ in _rigolwfm_logic(wfm)]
+    return CaptureHeader(tuple(analog + logic))
 
 
-def load_agxx(path: Path) -> list[RawChannel]:
-    waveforms = read_agxx_bin_header(path)
-    wfm = _rigolwfm_parse(path)
-    channels = _rigolwfm_channels(wfm)
-    if len(channels) != len(waveforms):
+def load_rigolwfm(path: Path, payload_bytes: int = 0) -> list[RawChannel]:
+    wfm = _rigolwfm_parse(path, payload_bytes=payload_bytes)
+    analog = [_raw(n, c, wfm, _volts(n, c)) for n, c in _rigolwfm_channels(wfm)]
+    return analog + [_logic_raw(n, trace, wfm) for n, trace in _rigolwfm_logic(wfm)]
+
+
+def rs_payload(path: Path) -> Path:
+    """The R&S payload file of XML header ``path`` (``x.bin`` → ``x.Wfm.bin``, as RigolWFM)."""
+    return path.with_name(path.stem + ".Wfm.bin")
+
+
+def _rs_payload_size(path: Path) -> int:
+    payload = rs_payload(path)
+    try:
+        return payload.stat().st_size
+    except FileNotFoundError:
         raise ValueError(
-            f"header declares {len(waveforms)} waveforms, reader decoded {len(channels)}"
-        )
-    return [
-        _raw(w.name, c, wfm, _volts(w.name, c))
-        for w, (_, c) in zip(waveforms, channels, strict=True)
-    ]
+            f"payload file {payload.name} missing (an R&S capture is an XML header and a "
+            ".Wfm.bin file of samples next to it)"
+        ) from None
+
+
+def read_rs_file_header(path: Path) -> CaptureHeader:
+    return read_rigolwfm_header(path, _rs_payload_size(path))
+
+
+def load_rs(path: Path) -> list[RawChannel]:
+    channels = load_rigolwfm(path, _rs_payload_size(path))
+    return [replace(raw, companions=(rs_payload(path).name,)) for raw in channels]
 
 
 def read_lecroy_file_header(path: Path) -> CaptureHeader:
@@ -406,8 +384,8 @@ def load_tek_wfm(path: Path) -> list[RawChannel]:
 READERS: dict[str, tuple[Callable[[Path], CaptureHeader], Callable[[Path], list[RawChannel]]]] = {
     "rigol-wfm": (read_rigolwfm_header, load_rigolwfm),
     "tek-wfm": (read_tek_file_header, load_tek_wfm),
-    "keysight-bin": (read_agxx_file_header, load_agxx),
-    "rigol-bin": (read_agxx_file_header, load_agxx),
-    "rs-bin": (read_rigolwfm_header, load_rigolwfm),
+    "keysight-bin": (read_bin_file_header, load_bin),
+    "rigol-bin": (read_bin_file_header, load_bin),
+    "rs-bin": (read_rs_file_header, load_rs),
     "lecroy": (read_lecroy_file_header, load_lecroy),
 }

@@ -1,7 +1,9 @@
 """``.wav`` captures (RIFF/WAVE). Integer PCM is scaled to ±1.0 of full scale.
 
 The header is parsed in pure Python for collection; samples are read with ``scipy.io.wavfile``,
-which also handles WAVE_FORMAT_EXTENSIBLE, 24-bit and float data.
+which also handles WAVE_FORMAT_EXTENSIBLE, 24-bit and float data. The frame layout the header
+declares (``block_align`` = channels × bytes per sample) is checked first, so a damaged header is
+refused with what is wrong rather than with whatever scipy trips over.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from pytest_oscura.captures._limits import check_channels
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
@@ -29,11 +32,28 @@ def _read_fmt(path: Path) -> tuple[int, int, int]:
                 body = stream.read(min(size, 64))
                 if len(body) < 16:
                     raise ValueError("truncated 'fmt ' chunk")
-                tag, channels, rate = struct.unpack("<HHI", body[:8])
+                tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
                 if channels == 0 or rate == 0:
                     raise ValueError(f"header declares {channels} channels at {rate} Hz")
+                check_channels(channels, "header")
+                _check_frame(tag, channels, block_align, bits)
                 return tag, channels, rate
             stream.seek(size + (size & 1), 1)
+
+
+def _check_frame(tag: int, channels: int, block_align: int, bits: int) -> None:
+    """The frame layout must be one scipy and the WAVE specification agree on."""
+    if tag == _FLOAT and bits not in (32, 64):
+        raise ValueError(f"float samples of {bits} bits (WAVE float is 32 or 64 bits)")
+    if tag in (_PCM, _FLOAT, _EXTENSIBLE):
+        if not 1 <= bits <= 64:
+            raise ValueError(f"header declares {bits}-bit samples")
+        expected = channels * ((bits + 7) // 8)
+        if block_align != expected:
+            raise ValueError(
+                f"header declares {block_align}-byte frames for {channels} channel(s) of "
+                f"{bits}-bit samples ({expected} bytes)"
+            )
 
 
 def read_wav_file_header(path: Path) -> CaptureHeader:
@@ -48,8 +68,9 @@ def load_wav(path: Path, full_scale: float | None = None) -> list[RawChannel]:
     _read_fmt(path)
     try:
         rate, data = wavfile.read(path, mmap=False)
-    except (ValueError, EOFError) as exc:
-        raise ValueError(f"unreadable WAV data ({exc})") from None
+    except Exception as exc:  # scipy on a damaged file raises ValueError, EOFError, TypeError…
+        text = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise ValueError(f"unreadable WAV data ({text})") from None
     data = np.asarray(data)
     if data.dtype.kind == "u":  # unsigned PCM (8-bit) is offset binary around mid-scale
         half = float(1 << (8 * data.dtype.itemsize - 1))

@@ -24,6 +24,16 @@ _T = TypeVar("_T")
 MAX_CROSSING_JITTER = 0.05
 
 
+def _cached(exc: NotApplicable) -> NotApplicable:
+    """``exc`` without its traceback, to be cached on the signal.
+
+    A traceback holds the frames that raised, and they hold the signal: cached with it, every
+    signal would sit in a reference cycle that only the garbage collector frees, so a file's
+    channels measured one after another would keep their float64 copies alive together.
+    """
+    return exc.with_traceback(None)
+
+
 def _unwrap(outcome: _T | NotApplicable) -> _T:
     if isinstance(outcome, NotApplicable):
         raise NotApplicable(str(outcome))
@@ -129,7 +139,7 @@ class Signal:
                 return NotApplicable(f"too few samples for a transition ({self.size})")
             levels = self.require_two_levels()
         except NotApplicable as exc:
-            return exc
+            return _cached(exc)
         return find_edges(
             self.xp,
             self.samples,
@@ -149,7 +159,7 @@ class Signal:
         try:
             edges = self.edges
         except NotApplicable as exc:
-            return exc
+            return _cached(exc)
         fit: PeriodFit | None = fit_period(edges.rising_mid, edges.falling_mid)
         if fit is not None and fit.period > 0 and fit.jitter <= MAX_CROSSING_JITTER:
             return fit.period
@@ -180,7 +190,7 @@ class Signal:
                 raise NotApplicable("signal is constant: no spectrum")
             return compute_spectrum(self.xp, self.centred, self.to_host)
         except NotApplicable as exc:
-            return exc
+            return _cached(exc)
 
     @property
     def spectrum(self) -> Spectrum:

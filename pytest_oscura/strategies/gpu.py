@@ -19,6 +19,7 @@ from pytest_oscura.jobs import (
     ItemSpec,
     failed_result,
     load_job,
+    measured_result,
     select_samples,
 )
 
@@ -31,7 +32,7 @@ class _Row:
     job: int
     spec: ItemSpec
     capture: Capture
-    samples: Any  # 1-D float64 numpy array, on the host
+    samples: Any  # 1-D numpy array on the host: float64 analog, uint8 logic
 
 
 def measure_batch(jobs: Sequence[FileJob], xp: Any, load_workers: int = 1) -> list[FileResult]:
@@ -39,7 +40,8 @@ def measure_batch(jobs: Sequence[FileJob], xp: Any, load_workers: int = 1) -> li
 
     1. Every file is loaded on the CPU (``load_workers`` threads), exactly as :func:`run_job`
        loads it; a file that fails to load gets its error, as on the CPU.
-    2. The items' 1-D sample arrays are grouped by length. Each group of two or more is stacked
+    2. The items' 1-D sample arrays are grouped by length and dtype (float64 analog, uint8
+       logic). Each group of two or more is stacked
        into one 2-D host array and moved to the device in one transfer; a capture of a length
        of its own is moved alone.
     3. Each row (a view of the device array, no further transfer) is measured with
@@ -51,7 +53,9 @@ def measure_batch(jobs: Sequence[FileJob], xp: Any, load_workers: int = 1) -> li
     loaded = _load_all(jobs, load_workers)
     results: list[dict[str, ItemResult]] = [{} for _ in jobs]
     errors: dict[int, FileResult] = {}
-    groups: dict[int, list[_Row]] = {}
+    # Rows of one length and dtype are stacked: logic rows stay uint8 through the transfer
+    # and the engine converts each to float64 on the device, one at a time.
+    groups: dict[tuple[int, str], list[_Row]] = {}
     for index, (job, captures) in enumerate(zip(jobs, loaded, strict=True)):
         if isinstance(captures, FileResult):
             errors[index] = captures
@@ -62,8 +66,8 @@ def measure_batch(jobs: Sequence[FileJob], xp: Any, load_workers: int = 1) -> li
                 results[index][spec.name] = selected
                 continue
             capture, samples = selected
-            row = _Row(index, spec, capture, np.asarray(samples, dtype=np.float64))
-            groups.setdefault(row.samples.shape[0], []).append(row)
+            row = _Row(index, spec, capture, np.asarray(samples))
+            groups.setdefault((row.samples.shape[0], row.samples.dtype.str), []).append(row)
     for rows in groups.values():
         if len(rows) > 1:
             device = xp.asarray(np.stack([row.samples for row in rows]))  # one transfer
@@ -107,4 +111,4 @@ def _measure(row: _Row, samples: Any, xp: Any) -> ItemResult:
         measured = measure_detailed(samples, rate, names, xp=xp)
     except Exception:
         measured = measure_detailed(row.samples, rate, names)  # this capture on the CPU
-    return ItemResult(row.capture.units, measured)
+    return measured_result(row.capture, measured)

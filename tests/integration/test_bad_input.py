@@ -135,3 +135,95 @@ def test_missing_captures_folder_is_a_usage_error(pytester: pytest.Pytester) -> 
     result = pytester.runpytest("--oscura-captures", "nowhere")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--oscura-captures nowhere: no such directory*"])
+
+
+def write_hostile_captures(folder) -> dict[str, str]:
+    """Issue 12's hostile files (the capture-file rows) → the text their error must contain."""
+    import struct
+    import zipfile
+
+    folder.mkdir()
+    for name, sidecar in (
+        ("utf8.npy", b'{"units": "\xff"}'),
+        ("deep.npy", b"[" * 100_000 + b"]" * 100_000),
+        ("bigint.npy", b'{"sample_rate_hz": ' + b"9" * 5000 + b"}"),
+    ):
+        np.save(folder / name, sine())
+        (folder / f"{name}.json").write_bytes(sidecar)
+    inflate = folder / "inflate.npz"
+    np.savez_compressed(inflate, samples=sine(), sample_rate_hz=np.float64(1e5))
+    data = bytearray(inflate.read_bytes())
+    with zipfile.ZipFile(inflate) as archive:
+        offset = archive.getinfo("samples.npy").header_offset
+    name_length, extra_length = struct.unpack("<HH", data[offset + 26 : offset + 30])
+    start = offset + 30 + name_length + extra_length
+    data[start : start + 16] = b"\xff" * 16
+    inflate.write_bytes(bytes(data))
+    (folder / "span.vcd").write_text(
+        "$timescale 1 ns $end\n$var wire 1 ! a $end\n$enddefinitions $end\n"
+        "#0\n0!\n#1\n1!\n#20000000\n"
+    )
+    columns = 1_000_000
+    (folder / "wide.csv").write_text(
+        "Time," + ",".join(f"C{k}" for k in range(columns)) + "\n0," + "1," * columns + "\n"
+    )
+    frames = np.arange(100, dtype="<f4").tobytes()
+    fmt = struct.pack("<HHIIHH", 3, 1, 8000, 32000, 60000, 32)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", 400)
+    (folder / "block.wav").write_bytes(b"RIFF" + struct.pack("<I", 436) + body + frames)
+    np.savez(
+        folder / "dupes.npz", samples=np.vstack([sine(), sine()]), channels=np.array(["A", "A"])
+    )
+    (folder / "nan_time.csv").write_text("Time,CH1\n0,1\n1e-5,2\nnan,3\n3e-5,4\n")
+    np.savez(
+        folder / "sep.npz", samples=np.vstack([sine(), sine()]), channels=np.array(["A", "B::C"])
+    )
+    return {
+        "utf8.npy": "utf8.npy.json: not UTF-8 text (byte 0xff at offset 11)",
+        "deep.npy": "deep.npy.json: invalid JSON (nested too deeply)",
+        "bigint.npy": "bigint.npy.json: invalid JSON (a number too long to convert)",
+        "inflate.npz": "inflate.npz: member 'samples' is corrupt (zlib.error:",
+        "span.vcd": "span.vcd: time stamps #0…#20000000 span 20000001 samples per channel",
+        "wide.csv": "wide.csv: line 1 has 1000001 columns, above the limit of 4096 channels",
+        "block.wav": "block.wav: header declares 60000-byte frames for 1 channel(s)",
+        "dupes.npz": "dupes.npz: duplicate channel name 'A'",
+        "nan_time.csv": "nan_time.csv: time column holds 1 NaN or infinite values",
+        "sep.npz": "sep.npz: channel name 'B::C' contains '::'",
+    }
+
+
+@pytest.mark.parametrize("xdist", XDIST_MODES)
+def test_hostile_capture_files_never_stop_the_run(
+    pytester: pytest.Pytester, xdist: list[str]
+) -> None:
+    caps = make_suite(pytester.path / "caps")
+    expected = write_hostile_captures(caps / "hostile")
+    result = pytester.runpytest(
+        "--oscura-captures", "caps", "--oscura-update-baseline", "--oscura-report", "r.json", *xdist
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # not INTERRUPTED: collection went on
+    result.assert_outcomes(passed=5, errors=len(expected))
+    output = result.stdout.str()
+    for text in expected.values():
+        assert text in output, text
+    assert "Traceback" not in output
+    assert "during collection" not in output
+    errors = {
+        c["key"].split("/")[-1].split("::")[0]: c["error"]
+        for c in read_json(pytester.path / "r.json")["captures"]
+        if c["outcome"] == "error"
+    }
+    assert sorted(errors) == sorted(expected)
+    for name, text in expected.items():
+        assert text in errors[name]
+        assert "\n" not in errors[name]
+
+
+def test_a_million_column_csv_collects_as_one_error_item(pytester: pytest.Pytester) -> None:
+    caps = pytester.mkdir("caps")
+    columns = 1_000_000
+    (caps / "wide.csv").write_text(
+        "Time," + ",".join(f"C{k}" for k in range(columns)) + "\n0," + "1," * columns + "\n"
+    )
+    result = pytester.runpytest("--oscura-captures", "caps", "--co", "-q")
+    result.stdout.fnmatch_lines(["caps/wide.csv::load", "1 test collected*"])

@@ -405,8 +405,12 @@ class TestVendorBinaries:
         assert chosen.name == "keysight-bin"
         assert [c.name for c in read_header(path).channels] == ["CH1", "CH2"]
 
-    def test_keysight_declared_size_beyond_file(self, tmp_path: Path) -> None:
-        _refused(_agxx(tmp_path / "k.bin", declared=10**9), "declares a 1000000000-byte file")
+    def test_keysight_size_field_disagreeing_is_a_warning(self, tmp_path: Path) -> None:
+        # The payload the header describes is complete: read, with the disagreement reported.
+        path = _agxx(tmp_path / "k.bin", declared=10**9)
+        (capture,) = load_capture(path)
+        assert capture.samples.tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert capture.warnings[0].startswith("header declares a 1000000000-byte file")
 
     def test_keysight_absurd_waveform_count(self, tmp_path: Path) -> None:
         path = _agxx(tmp_path / "k.bin")
@@ -479,7 +483,9 @@ class TestVendorBinaries:
             "importlib.import_module",
             lambda name: no_rigolwfm(name),
         )
-        _refused(_agxx(tmp_path / "k.bin"), r"pytest-oscura\[formats\]", at_collection=False)
+        path = tmp_path / "r.wfm"
+        path.write_bytes(bytes.fromhex("a5a50000") + bytes(300))
+        _refused(path, r"pytest-oscura\[formats\]")
 
 
 # --- HDF5 / TDMS (optional libraries) ------------------------------------------------------------

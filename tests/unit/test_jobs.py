@@ -42,3 +42,54 @@ def test_missing_segment_is_an_item_error(tmp_path: Path) -> None:
     np.save(tmp_path / "a.npy", np.ones(4))
     result = run_job(job(tmp_path / "a.npy", ItemSpec("CH1#2", 0, 2, ("rms",))))
     assert result.items["CH1#2"].error == "a.npy: channel CH1 has no segment 2"
+
+
+def test_logic_items_measure_as_their_float64_copy_would(tmp_path: Path) -> None:
+    from pytest_oscura.measurements import PROFILES, measure_detailed
+
+    bits = (np.arange(4000) % 40 < 13)[None, :].repeat(2, axis=0)
+    bits[1, ::7] = True
+    np.save(tmp_path / "la.npy", bits)  # bool: logic channels, held as uint8
+    names = PROFILES["logic"]
+    result = run_job(
+        job(tmp_path / "la.npy", ItemSpec("CH1", 0, None, names), ItemSpec("CH2", 1, None, names))
+    )
+    for index, name in enumerate(("CH1", "CH2")):
+        expected = measure_detailed(bits[index].astype(np.float64), 1e3, names)
+        assert result.items[name].measured == expected
+
+
+def test_items_carry_their_files_warnings_and_companions(tmp_path: Path) -> None:
+    from tests.unit._bin_files import Wave, bin_bytes, floats, write_bin
+
+    waves = [Wave("1", [floats(np.sin(np.arange(100.0)))])]
+    size = len(bin_bytes(waves))
+    path = write_bin(tmp_path / "scope.bin", waves, declared=size + 100)
+    (tmp_path / "scope.txt").write_text("Setup info\nCh 1 1.00 V/div\n")
+    result = run_job(job(path, ItemSpec("CH1", 0, None, ("rms",))))
+    item = result.items["CH1"]
+    assert item.warnings == (
+        f"header declares a {size + 100}-byte file, the file has {size} bytes; the 1 "
+        "waveform(s) it describes are complete and were read",
+    )
+    assert item.companions == ("scope.txt",)
+
+
+def test_a_signal_is_freed_without_the_garbage_collector() -> None:
+    """A cached not-applicable reason must not tie the signal into a reference cycle: the
+    channels of a file are measured one after another, and each float64 copy must go."""
+    import gc
+    import weakref
+
+    from pytest_oscura.measurements import Signal
+
+    gc.disable()
+    try:
+        signal = Signal(np.zeros(100), 1e3)
+        for shared in ("_edges", "_period", "_spectrum"):
+            getattr(signal, shared)  # each caches a NotApplicable for a constant signal
+        ref = weakref.ref(signal)
+        del signal
+        assert ref() is None
+    finally:
+        gc.enable()

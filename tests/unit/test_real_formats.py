@@ -228,13 +228,18 @@ CASES = [
         },
         rigolwfm=True,
     ),
-    Case("rigol/MSO5074-A.bin", "rigol-bin", refused="header declares a 4168-byte file"),
-    # Added 2026-12-01. A logic-analyzer waveform (buffer type 5): not decoded yet.
+    # Two 1168-byte blocks, each declaring a 4000-byte buffer: the payload is not in the file.
+    Case(
+        "rigol/MSO5074-A.bin",
+        "rigol-bin",
+        refused="truncated file: waveform 1 data runs to byte 4168, the file has 2336 bytes",
+    ),
+    # Added 2026-12-01. One logic waveform (LA): float32 points whose value is the 16-bit word
+    # of D0…D15. All 16 bits are channels (the file does not say which were switched on).
     Case(
         "rigol/MSO5074-C.bin",
         "rigol-bin",
-        refused="header declares 1 waveforms, reader decoded 0",
-        refused_at="load",
+        _logic(1e9, 500_000, [f"D{k}" for k in range(16)]),
     ),
     # --- Rohde & Schwarz (added 2026-12-01) ---------------------------------------------------
     Case(
@@ -243,8 +248,6 @@ CASES = [
         {"CH1": Chan(800e3, 4000, -0.06, 1.08, 0.01), "CH2": Chan(800e3, 4000, -0.28, 0.24, 0.01)},
         rigolwfm=True,
     ),
-    # The payload companion of rs_rtp_02.bin: no signature of its own, refused for now.
-    Case("rs/rs_rtp_02.Wfm.bin", "keysight-bin", refused="unknown .bin signature"),
     # --- LeCroy -------------------------------------------------------------------------------
     Case("lecroy/header.trc", "lecroy", refused="truncated file"),
     Case(
@@ -270,7 +273,19 @@ COMPANIONS = [
     "rigol/DS2072A-9.txt",
     "rigol/DS4024-A.txt",
     "rigol/MSO1104.txt",
+    "rs/rs_rtp_02.Wfm.bin",  # the payload of rs/rs_rtp_02.bin, read with it
 ]
+# capture → the companion files its captures name (Capture.companions)
+COMPANION_OF = {
+    "rigol/DS1102E-D.wfm": ("DS1102E-D.txt",),
+    "rigol/DS1102D-A.wfm": ("DS1102D-A.txt",),
+    "rigol/DS2072A-9.wfm": ("DS2072A-9.txt",),
+    "rigol/DS4024-A.wfm": ("DS4024-A.txt",),
+    "rigol/MSO1104.wfm": ("MSO1104.txt",),
+    "keysight/DSOX1102G_data.bin": ("DSOX1102G_data.txt",),
+    "keysight/DSOX1102G_uart.bin": ("DSOX1102G_uart.txt",),
+    "rs/rs_rtp_02.bin": ("rs_rtp_02.Wfm.bin",),
+}
 
 _LOADED: dict[str, list[Any]] = {}
 
@@ -298,6 +313,19 @@ def test_manifest_lists_every_file() -> None:
 @pytest.mark.parametrize("rel", COMPANIONS)
 def test_companion_files_are_not_captures(rel: str) -> None:
     assert format_for(REAL / rel) is None
+
+
+@pytest.mark.parametrize("rel", sorted(COMPANION_OF))
+def test_captures_name_their_companions(rel: str) -> None:
+    if rel.endswith((".wfm", "rs_rtp_02.bin")) and not HAS_RIGOLWFM:
+        pytest.skip("RigolWFM not installed ([formats] extra)")
+    for capture in _load(rel).values():
+        assert capture.companions == COMPANION_OF[rel]
+
+
+def test_rs_payload_passed_alone_names_its_header() -> None:
+    with pytest.raises(CaptureError, match=r"companion file of rs_rtp_02\.bin, read with it"):
+        read_header(REAL / "rs/rs_rtp_02.Wfm.bin")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.path for c in CASES])
@@ -450,6 +478,18 @@ def test_ad5258_analog_level_follows_rdac_writes() -> None:
     assert np.median(v[:64_000]) == pytest.approx(1.80, abs=0.05)
     assert np.median(v[65_500:77_000]) == pytest.approx(0.23, abs=0.05)
     assert np.median(v[78_500:]) == pytest.approx(1.80, abs=0.05)
+
+
+def test_mso5074c_d2_is_a_50_mhz_clock() -> None:
+    loaded = _load("rigol/MSO5074-C.bin")
+    d2 = loaded["D2"]
+    assert d2.samples.dtype == np.uint8  # logic channels are held compactly
+    values = measure(d2.samples, d2.sample_rate_hz, names=["frequency", "duty_cycle"])
+    assert values["frequency"] == pytest.approx(50e6, rel=1e-4)
+    assert values["duty_cycle"] == pytest.approx(0.45, abs=0.01)
+    assert int(np.count_nonzero(np.diff(d2.samples.astype(np.int8)))) == 50_000
+    active = [name for name, c in loaded.items() if np.ptp(c.samples) > 0]
+    assert active == ["D0", "D1", "D2", "D3", "D4", "D5"]
 
 
 def test_max3232e_din_and_dout_carry_opposite_levels() -> None:

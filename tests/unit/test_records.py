@@ -21,6 +21,8 @@ def test_to_dict_has_every_field_and_round_trips() -> None:
         error=None,
         nodeid="caps/psu/rail.npy::CH1",
         outcome="failed",
+        warnings=("header declares a 900-byte file, the file has 800 bytes",),
+        companions=("rail.txt",),
     )
     data = record.to_dict()
     assert set(data) == {field.name for field in dataclasses.fields(CaptureRecord)}

@@ -39,6 +39,17 @@ def test_round_trip(tmp_path: Path) -> None:
     assert store.count() == 1
 
 
+def test_warnings_and_companions_are_stored(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    store, job, capture = stored(tmp_path)
+    result = run_job(job)
+    item = replace(result.items["CH1"], warnings=("size field off",), companions=("a.txt",))
+    noted = replace(result, items={"CH1": item})
+    store.put(job, fingerprint(capture), noted)
+    assert store.get(job) == noted
+
+
 def test_changed_content_config_or_sidecar_is_a_miss(tmp_path: Path) -> None:
     store, job, capture = stored(tmp_path)
     assert store.get(make_job(capture, ("rms", "vpp"))) is None

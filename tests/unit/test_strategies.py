@@ -196,6 +196,36 @@ def test_gpu_batch_stacks_equal_lengths_into_one_transfer(jobs) -> None:
     assert sorted(transfers) == [(3, 1000), (3, 3000), (4, 2000)]
 
 
+def test_gpu_batch_keeps_logic_rows_uint8_and_apart(tmp_path: Path) -> None:
+    from pytest_oscura.strategies.gpu import measure_batch
+
+    analog = tmp_path / "analog.npy"
+    np.save(analog, sine(n=1000))
+    logic = tmp_path / "logic.npy"
+    np.save(logic, np.arange(1000) % 50 < 20)  # bool: a logic channel of the same length
+    names = ("frequency", "duty_cycle", "edge_count")
+    jobs = [
+        FileJob(
+            str(p), p.name, LoadSettings(sample_rate_hz=1e5), (ItemSpec("CH1", 0, None, names),)
+        )
+        for p in (analog, logic)
+    ]
+    stacked: list[str] = []
+
+    class RecordingNumpy:
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        def asarray(self, array, dtype=None):
+            if dtype is None:  # a transfer (the engine asks for float64 on the device)
+                stacked.append(np.asarray(array).dtype.str)
+            return np.asarray(array, dtype=dtype)
+
+    results = measure_batch(jobs, RecordingNumpy())
+    assert sorted(stacked) == ["<f8", "|u1"]  # one transfer each, the logic one as bytes
+    assert results == [run_job(j) for j in jobs]
+
+
 def test_gpu_falls_back_to_the_cpu_with_one_warning_without_cupy(jobs, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "cupy", None)  # "import cupy" now raises ImportError
     assert probe_gpu() == (None, "CuPy is not installed (pip install 'pytest-oscura[gpu]')")
