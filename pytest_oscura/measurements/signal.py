@@ -153,15 +153,20 @@ class Signal:
         fit: PeriodFit | None = fit_period(edges.rising_mid, edges.falling_mid)
         if fit is not None and fit.period > 0 and fit.jitter <= MAX_CROSSING_JITTER:
             return fit.period
+        why = (
+            "fewer than two same-direction transitions"
+            if fit is None
+            else f"crossings are irregular ({fit.jitter:.0%} of a period RMS)"
+        )
         try:
             spectrum = self.spectrum
         except NotApplicable as exc:
-            why = (
-                "fewer than two same-direction transitions"
-                if fit is None
-                else f"crossings are irregular ({fit.jitter:.0%} of a period RMS)"
-            )
             return NotApplicable(f"{why}, and no spectral fallback: {exc}")
+        if not spectrum.peak_stands_out:
+            return NotApplicable(
+                f"{why}, and no spectral fallback: no spectral peak stands out of the noise "
+                f"(the strongest holds {spectrum.tone_share:.1%} of the AC power)"
+            )
         return 1.0 / spectrum.frequency_fraction
 
     @property
@@ -186,3 +191,9 @@ class Signal:
     def spectrum(self) -> Spectrum:
         """The windowed-FFT analysis of this capture (one FFT, see :mod:`._spectrum`)."""
         return _unwrap(self._spectrum)
+
+    @property
+    def tone(self) -> Spectrum:
+        """The spectrum of a capture that is one dominant tone, as IEEE 1241 assumes; else
+        :class:`NotApplicable` (a chirp, noise, several tones)."""
+        return self.spectrum.require_tone()
