@@ -2,6 +2,12 @@
 
 All of them read the shared transitions (:attr:`Signal.edges`, 10 %/90 % hysteresis, linearly
 interpolated instants) and period (:attr:`Signal.period_samples`). Times are in seconds.
+
+Duty cycle, pulse width, rise and fall time read :attr:`Signal.resolved_edges`: when the
+crossings are irregular and the waveform is not two-state (a sine at 0 dB SNR, a square under
+noise of a third of its amplitude), the transitions were made by the noise and these four are
+not applicable ("edges not resolved above the noise") rather than far off. The frequency then
+still comes from the spectrum.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ def frequency(signal: Signal) -> float:
 
 
 def _pulse_widths(signal: Signal) -> FloatArray:
-    edges = signal.edges
+    edges = signal.resolved_edges
     rising, falling = edges.rising_mid, edges.falling_mid
     after = numpy.searchsorted(falling, rising)
     paired = after < falling.size
@@ -86,7 +92,7 @@ def rise_time(signal: Signal) -> float:
     typical edge has no sample between the two levels (a logic-analyzer channel, an edge faster
     than the sample interval): the number would only reflect the sampling grid.
     """
-    edges = signal.edges
+    edges = signal.resolved_edges
     return _transition_duration(signal, edges.rising_duration, edges.rising_span, "rising")
 
 
@@ -94,7 +100,7 @@ def rise_time(signal: Signal) -> float:
 def fall_time(signal: Signal) -> float:
     """Fall time, in seconds (IEEE 181-2011): mean over falling transitions of
     ``t10 − t90``, as :func:`rise_time`."""
-    edges = signal.edges
+    edges = signal.resolved_edges
     return _transition_duration(signal, edges.falling_duration, edges.falling_span, "falling")
 
 
