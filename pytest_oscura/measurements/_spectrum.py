@@ -30,7 +30,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy
-from numpy.polynomial import chebyshev
 
 from pytest_oscura.measurements.result import NotApplicable
 
@@ -54,10 +53,28 @@ MIN_SAMPLES = 64
 #: the single-sine model no longer describes it (two equal tones hold 50 % each, a chirp or
 #: noise a fraction of a percent, a 50 % square 81 %).
 MIN_TONE_SHARE = 0.6
-#: Polynomial in c = cos θ equal to Σ (−1)^k a_k cos kθ (cos kθ = T_k(c)), lowest power first.
-_BH7_POLYNOMIAL = tuple(
-    float(p) for p in chebyshev.cheb2poly([(-1) ** k * a for k, a in enumerate(BH7)])
-)
+
+
+def _cosine_sum_polynomial(coefficients: tuple[float, ...]) -> tuple[float, ...]:
+    """Coefficients, lowest power first, of the polynomial in c = cos θ that equals
+    Σ_k (−1)^k a_k cos kθ, from cos kθ = T_k(c) and T_{k+1} = 2c·T_k − T_{k−1}.
+
+    (Pure Python: ``numpy.polynomial`` would cost every process 5 ms of imports.)
+    """
+    chebyshev = [[1.0], [0.0, 1.0]]  # T_0, T_1, ... as coefficient lists
+    while len(chebyshev) < len(coefficients):
+        following = [0.0, *(2 * value for value in chebyshev[-1])]
+        for power, value in enumerate(chebyshev[-2]):
+            following[power] -= value
+        chebyshev.append(following)
+    polynomial = [0.0] * len(coefficients)
+    for k, a in enumerate(coefficients):
+        for power, value in enumerate(chebyshev[k]):
+            polynomial[power] += (-1) ** k * a * value
+    return tuple(polynomial)
+
+
+_BH7_POLYNOMIAL = _cosine_sum_polynomial(BH7)
 
 
 @lru_cache(maxsize=8)
