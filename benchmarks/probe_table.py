@@ -54,6 +54,11 @@ def _noisy_square() -> Array:
     return x + rng.normal(0.0, 0.35, N)
 
 
+def _noisy_slow_clock() -> Array:
+    rng = numpy.random.default_rng(6)
+    return _trapezoid(N, 1000.0, 450.0, 50.0) + rng.normal(0.0, 0.1, N)
+
+
 def _buried_sine() -> Array:
     rng = numpy.random.default_rng(4)
     return _sine() + rng.normal(0.0, numpy.sqrt(0.5), N)
@@ -90,6 +95,12 @@ PROBES: list[tuple[str, Callable[[], Array], list[str], str]] = [
         ["top", "base", "duty_cycle", "rise_time"],
         "1, 0, 0.5, 16 us",
     ),
+    (
+        "clock, 50-sample edges, sigma 0.1 A",
+        _noisy_slow_clock,
+        ["duty_cycle", "rise_time"],
+        "0.5, 40 us or n/a",
+    ),
     ("linear chirp 1 -> 3 kHz", _chirp, ["snr", "enob", "sfdr"], "n/a"),
     ("white noise", _noise, ["snr", "thd"], "n/a"),
     ("two equal tones", _two_tones, ["sinad", "sfdr"], "n/a"),
@@ -109,7 +120,7 @@ def main() -> None:
             f"{name} {_show(result.values[name], result.not_applicable.get(name))}"
             for name in names
         )
-        print(f"{label:34} | right: {truth:18} | we say: {got}")
+        print(f"{label:36} | right: {truth:18} | we say: {got}")
 
 
 if __name__ == "__main__":

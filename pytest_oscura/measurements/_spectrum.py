@@ -3,7 +3,7 @@
 IEEE 1241-2010 (windowed, non-coherent sampling): the mean-removed samples are multiplied by a
 7-term Blackman-Harris window and transformed with ``xp.fft.rfft``. The window's highest side
 lobe is at −180 dB and everything outside its main lobe (±7 bins) sums to −164 dB, so leakage of
-a non-coherently sampled tone stays some 50 dB under the quantisation noise of a 16-bit
+a non-coherently sampled tone stays more than 60 dB under the quantisation noise of a 16-bit
 converter: it is counted neither as noise nor as a spur. (The 4-term window used before leaks at
 −92 dB, which capped SNR near 87 dB, SFDR near 90 dBc and ENOB near 14 bits.) A tone's power is
 the sum of the power spectrum over its main lobe (±7 bins around its peak bin), which removes
