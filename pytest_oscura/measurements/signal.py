@@ -28,6 +28,11 @@ _T = TypeVar("_T")
 MAX_CROSSING_JITTER = 0.05
 
 
+def _regular(fit: PeriodFit) -> bool:
+    """Crossings on a straight line: a periodic signal whose period the fit can give."""
+    return fit.period > 0 and fit.jitter <= MAX_CROSSING_JITTER
+
+
 def _unwrap(outcome: _T | NotApplicable) -> _T:
     if isinstance(outcome, NotApplicable):
         raise NotApplicable(str(outcome))
@@ -154,9 +159,6 @@ class Signal:
         edges = self.edges
         return fit_period(edges.rising_mid, edges.falling_mid)
 
-    def _regular(self, fit: PeriodFit | None) -> bool:
-        return fit is not None and fit.period > 0 and fit.jitter <= MAX_CROSSING_JITTER
-
     @property
     def resolved_edges(self) -> Edges:
         """The transitions, where they can be told from the noise; else :class:`NotApplicable`.
@@ -171,7 +173,7 @@ class Signal:
         """
         edges = self.edges
         fit = self._crossing_fit
-        if fit is None or self._regular(fit):
+        if fit is None or _regular(fit):
             return edges
         near = self.state_levels.near_state_fraction
         if near >= MIN_TWO_STATE_FRACTION:
@@ -187,7 +189,7 @@ class Signal:
             fit = self._crossing_fit
         except NotApplicable as exc:
             return exc
-        if fit is not None and self._regular(fit):
+        if fit is not None and _regular(fit):
             return fit.period
         why = (
             "fewer than two same-direction transitions"
