@@ -20,7 +20,23 @@ def square(size: int) -> Array:
 
 
 def sine(size: int) -> Array:
-    """A 1234.5 Hz full-scale sine with white noise at 60 dB SNR, at 1 MS/s."""
+    """A 1234.5 Hz full-scale sine with white noise at 60 dB SNR, at 1 MS/s (on 1,000,000
+    samples: 1234.5 cycles, sampled non-coherently)."""
     rng = numpy.random.default_rng(1)
     t = numpy.arange(size) / SAMPLE_RATE_HZ
     return numpy.sin(2 * numpy.pi * 1234.5 * t) + rng.normal(0.0, numpy.sqrt(0.5) * 1e-3, size)
+
+
+def glitched_square(size: int) -> Array:
+    """:func:`square` with one sample at 10x its amplitude: the levels re-bin their core."""
+    samples = square(size)
+    samples[size // 2 + 150] = 33.0
+    return samples
+
+
+def buried_square(size: int) -> Array:
+    """A 1 kHz, 25 % duty square under noise of 0.35 of its amplitude: noise-made edges, the
+    frequency from the spectrum, timing not applicable."""
+    rng = numpy.random.default_rng(2)
+    clean = numpy.where(numpy.arange(size) % 1000 < 250, 1.0, 0.0)
+    return numpy.asarray(clean + rng.normal(0.0, 0.35, size), dtype=numpy.float64)

@@ -33,6 +33,10 @@ class Edges:
     falling_duration: FloatArray  #: 90 % → 10 % durations of falling transitions
     rising_span: IntArray  #: samples from the last one below 10 % to the first above 90 %
     falling_span: IntArray
+    #: samples from the first to the last 50 % crossing inside each transition (0 for an edge
+    #: that crosses 50 % once): noise re-crossing the reference levels spreads them
+    rising_mid_spread: IntArray
+    falling_mid_spread: IntArray
 
     @property
     def count(self) -> int:
@@ -69,7 +73,7 @@ def find_edges(xp: Any, samples: Any, low: float, mid: float, high: float, to_ho
     if change.size == 0:
         empty = numpy.zeros(0)
         none = numpy.zeros(0, numpy.int64)
-        return Edges(empty, empty, empty, empty, none, none)
+        return Edges(empty, empty, empty, empty, none, none, none, none)
     rising = is_high[change]
     last_before = stops[change - 1] - 1  # last sample in the old state
     first_after = starts[change]  # first sample in the new state
@@ -77,12 +81,17 @@ def find_edges(xp: Any, samples: Any, low: float, mid: float, high: float, to_ho
     # The 50 % crossing lies between the two samples of a one-sample edge; only wider edges
     # (a sample inside the 10..90 % band) need the first 50 % crossing after their start.
     mid_index = last_before.copy()
+    mid_spread = numpy.zeros(change.size, numpy.int64)
     wide = numpy.flatnonzero(first_after - last_before > 1)
     if wide.size:
         above_mid = samples > mid
         mid_cross = xp.flatnonzero(above_mid[1:] != above_mid[:-1])  # between i and i + 1
         at = xp.searchsorted(mid_cross, xp.asarray(last_before[wide]))
-        mid_index[wide] = to_host(xp.take(mid_cross, at))
+        # the last crossing between i and i + 1 with i + 1 <= first_after
+        last_at = xp.searchsorted(mid_cross, xp.asarray(first_after[wide] - 1), side="right") - 1
+        first_mid = to_host(xp.take(mid_cross, at))
+        mid_index[wide] = first_mid
+        mid_spread[wide] = to_host(xp.take(mid_cross, last_at)) - first_mid
 
     gather = numpy.concatenate([last_before, last_before + 1, first_after - 1, first_after])
     gather = numpy.concatenate([gather, mid_index, mid_index + 1])
@@ -105,6 +114,8 @@ def find_edges(xp: Any, samples: Any, low: float, mid: float, high: float, to_ho
         falling_duration=duration[falling],
         rising_span=span[rising],
         falling_span=span[falling],
+        rising_mid_spread=mid_spread[rising],
+        falling_mid_spread=mid_spread[falling],
     )
 
 

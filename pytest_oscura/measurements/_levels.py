@@ -4,13 +4,23 @@ The samples are binned once (two ``bincount`` passes: counts and per-bin sums of
 values); everything after that works on the small per-bin arrays on the host, so the cost is a
 few passes over the data and no sort.
 
-Method (IEEE 181-2011, histogram mode method, with a refinement):
+Method (IEEE 181-2011, histogram mode method, with a robust range, a robust split and a
+refinement); the samples decide each step, not the two extremes:
 
-1. Histogram of the samples between min and max, split at the midpoint into a lower and an
-   upper half; the mode of each half locates the base and the top state.
-2. The width of each mode is measured as the run of bins holding at least half the mode's count
+1. Histogram of the samples between min and max. Its core is the range of bins left when
+   0.01 % of the samples (at least one) are set aside at each end; where the core is narrower
+   than a quarter of the histogram (a glitch far outside the waveform stretched the range), the
+   core alone is histogrammed again at full resolution, samples outside it left out (up to
+   three times, for a glitch a million amplitudes away).
+2. The core is split into a lower and an upper part where Otsu's criterion puts it: the split
+   that maximises the between-part variance ``ω0 · ω1 · (μ0 − μ1)²`` (ω the parts' shares of
+   the samples, μ their mean values), so each sample weighs 1/N. Where that split does not lie
+   in a valley of the histogram (a unimodal or flat histogram, or a pulse train whose top holds
+   so few samples that splitting the noisy base scores higher), the core's midpoint is used,
+   the IEEE 181 split. The mode of each part locates the base and the top state.
+3. The width of each mode is measured as the run of bins holding at least half the mode's count
    (its FWHM, one bin for a noise-free level).
-3. The level is the mean of the samples inside a window of ±FWHM around it, re-centred on
+4. The level is the mean of the samples inside a window of ±FWHM around it, re-centred on
    that mean until it stops moving (a mean shift). A noise-free level therefore reads the
    exact sample value, and a Gaussian-broadened level reads the centre of its distribution,
    instead of the centre of a coarse bin (which biases amplitude by up to a bin width).
@@ -31,8 +41,19 @@ _SAMPLES_PER_BIN = 16
 _MIN_BINS = 16
 _MAX_BINS = 4096
 _MAX_SHIFTS = 64
+#: Otsu's split is used when the histogram there is below this fraction of both parts' modes.
+_VALLEY = 0.5
+#: Share of the samples left out at each end of the histogram's core (see :func:`_core`).
+_TRIM = 1e-4
+#: A core narrower than this share of the histogram is histogrammed again on its own.
+_MIN_CORE_SHARE = 0.25
+_MAX_REBINS = 3
 #: "Near a state": within this fraction of the amplitude of the level.
 NEAR_STATE = 0.05
+#: A waveform with at least this fraction of its samples near the top or base level is
+#: two-state (a pulse train; a sine has 29 %, a triangle 10 %, a square under Gaussian noise of
+#: 0.3 amplitudes about 13 %).
+MIN_TWO_STATE_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -73,7 +94,8 @@ def histogram_state_levels(
     span = maximum - minimum
     if not math.isfinite(span):
         raise NotApplicable("sample range overflows a float")
-    bins = bin_count(int(samples.size))
+    size = int(samples.size)
+    bins = bin_count(size)
     scale = bins / span if span > 0 else math.inf
     if not math.isfinite(scale):
         return StateLevels(minimum, maximum, 1.0)
@@ -84,16 +106,48 @@ def histogram_state_levels(
     # Per-bin sums of the positions rather than of the samples: they are relative to the
     # minimum, so a small swing on a large offset (a 1 mV ripple on 12 V) keeps its precision.
     sums = _fold_last(to_host(xp.bincount(index, weights=position, minlength=bins + 1)))
-    half = bins // 2
-    base = _refined_mode(counts, sums, 0, half, highest=False)
-    top = _refined_mode(counts, sums, half, bins, highest=True)
-    near = _near_state_fraction(counts, base, top)
+    del position, index
+    trimmed = _trimmed(size)
+    lo, hi = _core(counts, trimmed)
+    origin = minimum
+    for _ in range(_MAX_REBINS):
+        if hi - lo >= _MIN_CORE_SHARE * bins:
+            break
+        # Outliers stretched the range: histogram the core again at full resolution, leaving
+        # out the samples beyond it (half a bin of margin keeps every core sample inside).
+        # Each pass narrows the range at least fourfold; a glitch 10^6 amplitudes away needs
+        # three.
+        origin += (lo - 0.5) / scale
+        scale = bins / ((hi - lo + 1) / scale)
+        counts, sums = _clipped_histogram(xp, samples, origin, scale, bins, to_host)
+        lo, hi = _core(counts, max(trimmed - (size - int(counts.sum())) // 2, 0))
+    if hi - lo < 2:  # all but the trimmed samples in one bin: one level and some outliers
+        base = top = float(sums[lo] / counts[lo]) if counts[lo] > 0 else lo + 0.5
+    else:
+        split = _split(counts, sums, lo, hi)
+        base = _refined_mode(counts, sums, lo, split, highest=False)
+        top = _refined_mode(counts, sums, split, hi, highest=True)
+    near = _near_state_fraction(counts, base, top, size)
     # The position round trip can overshoot an extreme by an ulp; levels stay within the samples.
     return StateLevels(
-        min(max(minimum + base / scale, minimum), maximum),
-        min(max(minimum + top / scale, minimum), maximum),
+        min(max(origin + base / scale, minimum), maximum),
+        min(max(origin + top / scale, minimum), maximum),
         near,
     )
+
+
+def _trimmed(size: int) -> int:
+    """Samples left out at each end of the histogram's core: 0.01 %, at least one sample
+    (none in a record too short to spare them)."""
+    return max(1, int(_TRIM * size)) if size >= 8 else 0
+
+
+def _core(counts: numpy.ndarray[Any, Any], trimmed: int) -> tuple[int, int]:
+    """Bins [lo, hi) that remain when ``trimmed`` samples are left out at each end."""
+    cumulative = numpy.cumsum(counts)
+    lo = int(numpy.searchsorted(cumulative, trimmed, side="right"))
+    hi = int(numpy.searchsorted(cumulative, cumulative[-1] - trimmed, side="left")) + 1
+    return lo, max(hi, lo + 1)
 
 
 def _fold_last(per_bin: numpy.ndarray[Any, Any]) -> numpy.ndarray[Any, Any]:
@@ -101,6 +155,55 @@ def _fold_last(per_bin: numpy.ndarray[Any, Any]) -> numpy.ndarray[Any, Any]:
     folded = per_bin[:-1].copy()
     folded[-1] += per_bin[-1]
     return folded
+
+
+def _clipped_histogram(
+    xp: Any, samples: Any, origin: float, scale: float, bins: int, to_host: Any
+) -> tuple[numpy.ndarray[Any, Any], numpy.ndarray[Any, Any]]:
+    """Counts and position sums of the samples in ``bins`` bins of width ``1 / scale`` from
+    ``origin``; samples outside are left out."""
+    shifted = samples - origin
+    shifted *= scale
+    # One bin below and one above catch the samples outside (positions offset by one bin so
+    # that truncation to an index is a floor); they are dropped.
+    shifted = xp.clip(shifted, -1.0, float(bins), out=shifted)
+    shifted += 1.0
+    index = shifted.astype(xp.int64)
+    counts = to_host(xp.bincount(index, minlength=bins + 2)).astype(numpy.float64)
+    sums = to_host(xp.bincount(index, weights=shifted, minlength=bins + 2)) - counts
+    return counts[1 : bins + 1], sums[1 : bins + 1]
+
+
+def _split(counts: numpy.ndarray[Any, Any], sums: numpy.ndarray[Any, Any], lo: int, hi: int) -> int:
+    """First bin of the upper part of bins [lo, hi) (at least two): Otsu's split where it lies
+    in a valley, else the midpoint.
+
+    Otsu's criterion ``C0 · C1 · (μ0 − μ1)²`` over every split with samples on both sides (C the
+    parts' counts, μ their mean positions; proportional to ω0 · ω1 · (μ0 − μ1)²). Ties (a gap
+    of empty bins between two clean levels) go to the middle of the tied run, so that a
+    mirrored signal splits at the mirrored place.
+    """
+    midpoint = (lo + hi + 1) // 2
+    counts, sums = counts[lo:hi], sums[lo:hi]
+    below = numpy.cumsum(counts)[:-1]  # samples in bins [lo, lo + k) for k = 1 .. hi - lo - 1
+    below_sum = numpy.cumsum(sums)[:-1]
+    total, total_sum = float(counts.sum()), float(sums.sum())
+    above = total - below
+    usable = (below > 0) & (above > 0)
+    if not usable.any():
+        return midpoint
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        gap = below_sum / below - (total_sum - below_sum) / above
+        score = numpy.where(usable, below * above * gap * gap, -1.0)
+    best = numpy.flatnonzero(score == score.max())
+    # A tie can only be a run of empty bins; take its middle.
+    split = int(best[best.size // 2]) + 1
+    lower_mode = float(counts[:split].max())
+    upper_mode = float(counts[split:].max())
+    valley = 0.5 * float(counts[split - 1] + counts[split])
+    if valley < _VALLEY * min(lower_mode, upper_mode):
+        return lo + split
+    return midpoint
 
 
 def _refined_mode(
@@ -123,7 +226,7 @@ def _refined_mode(
         mode = stop - 1 - int(numpy.argmax(region[::-1]))
     else:
         mode = start + int(numpy.argmax(region))
-    if counts[mode] == 0:  # an empty half cannot happen (min and max sit in opposite halves)
+    if counts[mode] == 0:  # an empty part: only where outliers were cut off by a second pass
         return mode + 0.5
     below = numpy.flatnonzero(region < counts[mode] / 2) + start
     left_of = below[below < mode]
@@ -153,11 +256,12 @@ def _refined_mode(
     return centre
 
 
-def _near_state_fraction(counts: numpy.ndarray[Any, Any], base: float, top: float) -> float:
-    """Fraction of samples in bins whose centre is within 5 % of the amplitude of a level
-    (positions in bins)."""
+def _near_state_fraction(
+    counts: numpy.ndarray[Any, Any], base: float, top: float, total: int
+) -> float:
+    """Fraction of the ``total`` samples in bins whose centre is within 5 % of the amplitude
+    of a level (positions in bins)."""
     reach = NEAR_STATE * (top - base)
     centres = numpy.arange(counts.size) + 0.5
     near = (numpy.abs(centres - base) <= reach) | (numpy.abs(centres - top) <= reach)
-    total = float(counts.sum())
     return float(counts[near].sum()) / total if total else 0.0

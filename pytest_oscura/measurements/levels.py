@@ -5,23 +5,21 @@ All of them read the shared histogram state levels of :attr:`Signal.state_levels
 
 from __future__ import annotations
 
+from pytest_oscura.measurements._levels import MIN_TWO_STATE_FRACTION
 from pytest_oscura.measurements.registry import SIGNAL_UNIT, register
 from pytest_oscura.measurements.result import NotApplicable
 from pytest_oscura.measurements.signal import Signal
-
-#: Overshoot and undershoot need a two-state waveform: at least this fraction of the samples
-#: must lie within 5 % of the amplitude of the top or base level (a sine has 29 %, a triangle
-#: 10 %, a pulse train nearly all).
-MIN_NEAR_STATE_FRACTION = 0.5
 
 
 @register("top", SIGNAL_UNIT, "High state level, IEEE 181 histogram method")
 def top(signal: Signal) -> float:
     """High state level, in the capture's units (IEEE 181-2011, histogram mode).
 
-    The mode of the upper half of the sample histogram, refined to the mean of the samples within
-    about ±FWHM of it (a mean shift), so a noise-free level reads exactly the sample value.
-    A constant signal's top is its value.
+    The mode of the upper part of the sample histogram, refined to the mean of the samples
+    within about ±FWHM of it (a mean shift), so a noise-free level reads exactly the sample
+    value. The histogram's range and split come from the bulk of the samples (0.01 % set aside
+    at each end, Otsu's split), so one glitch sample far above the top does not move it (see
+    :mod:`._levels`). A constant signal's top is its value.
     """
     return signal.state_levels.top
 
@@ -29,7 +27,7 @@ def top(signal: Signal) -> float:
 @register("base", SIGNAL_UNIT, "Low state level, IEEE 181 histogram method")
 def base(signal: Signal) -> float:
     """Low state level, in the capture's units (IEEE 181-2011), as :func:`top` for the
-    lower half of the histogram."""
+    lower part of the histogram."""
     return signal.state_levels.base
 
 
@@ -46,7 +44,9 @@ def _require_pulse(signal: Signal) -> None:
     levels = signal.require_two_levels()
     if signal.edges.count == 0:
         raise NotApplicable("no complete transition between the 10 % and 90 % levels")
-    if levels.near_state_fraction < MIN_NEAR_STATE_FRACTION:
+    # Overshoot needs a two-state waveform: a sine or a triangle spends most of its time
+    # between the reference levels.
+    if levels.near_state_fraction < MIN_TWO_STATE_FRACTION:
         raise NotApplicable(
             f"not a two-state waveform: only {levels.near_state_fraction:.0%} of the samples lie "
             "near the top or base level"

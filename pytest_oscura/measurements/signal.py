@@ -13,7 +13,11 @@ from typing import Any, TypeVar
 import numpy
 
 from pytest_oscura.measurements._edges import Edges, PeriodFit, find_edges, fit_period
-from pytest_oscura.measurements._levels import StateLevels, histogram_state_levels
+from pytest_oscura.measurements._levels import (
+    MIN_TWO_STATE_FRACTION,
+    StateLevels,
+    histogram_state_levels,
+)
 from pytest_oscura.measurements._spectrum import Spectrum, compute_spectrum
 from pytest_oscura.measurements.result import NotApplicable
 
@@ -32,6 +36,11 @@ def _cached(exc: NotApplicable) -> NotApplicable:
     channels measured one after another would keep their float64 copies alive together.
     """
     return exc.with_traceback(None)
+
+
+def _regular(fit: PeriodFit) -> bool:
+    """Crossings on a straight line: a periodic signal whose period the fit can give."""
+    return fit.period > 0 and fit.jitter <= MAX_CROSSING_JITTER
 
 
 def _unwrap(outcome: _T | NotApplicable) -> _T:
@@ -155,23 +164,57 @@ class Signal:
         return _unwrap(self._edges)
 
     @cached_property
+    def _crossing_fit(self) -> PeriodFit | None:
+        """Least-squares period of the 50 % crossings; ``None`` with too few of them."""
+        edges = self.edges
+        return fit_period(edges.rising_mid, edges.falling_mid)
+
+    @property
+    def resolved_edges(self) -> Edges:
+        """The transitions, where they can be told from the noise; else :class:`NotApplicable`.
+
+        Hysteresis keeps noise from making edges only while the noise stays well inside the
+        10 %..90 % band. When crossings are irregular (the period has to come from the
+        spectrum) and the waveform is not two-state (fewer than half the samples near the top
+        or base level), the transitions are made by the noise, and every value computed from
+        them (a duty cycle of 0.008 for a square of duty 0.25) would be far off. Irregular
+        crossings of a clean two-state waveform (a data line, a full-swing glitch) are real
+        transitions and stay.
+        """
+        edges = self.edges
+        fit = self._crossing_fit
+        if fit is None or _regular(fit):
+            return edges
+        near = self.state_levels.near_state_fraction
+        if near >= MIN_TWO_STATE_FRACTION:
+            return edges
+        raise NotApplicable(
+            f"edges not resolved above the noise: 50 % crossings jitter by {fit.jitter:.0%} of "
+            f"a period RMS and only {near:.0%} of the samples lie near the top or base level"
+        )
+
+    @cached_property
     def _period(self) -> float | NotApplicable:
         try:
-            edges = self.edges
+            fit = self._crossing_fit
         except NotApplicable as exc:
             return _cached(exc)
-        fit: PeriodFit | None = fit_period(edges.rising_mid, edges.falling_mid)
-        if fit is not None and fit.period > 0 and fit.jitter <= MAX_CROSSING_JITTER:
+        if fit is not None and _regular(fit):
             return fit.period
+        why = (
+            "fewer than two same-direction transitions"
+            if fit is None
+            else f"crossings are irregular ({fit.jitter:.0%} of a period RMS)"
+        )
         try:
             spectrum = self.spectrum
         except NotApplicable as exc:
-            why = (
-                "fewer than two same-direction transitions"
-                if fit is None
-                else f"crossings are irregular ({fit.jitter:.0%} of a period RMS)"
-            )
             return NotApplicable(f"{why}, and no spectral fallback: {exc}")
+        if not spectrum.peak_stands_out:
+            return NotApplicable(
+                f"{why}, and no spectral fallback: no spectral peak stands out of the noise "
+                f"(the strongest holds {spectrum.tone_share:.1%} of the AC power)"
+            )
         return 1.0 / spectrum.frequency_fraction
 
     @property
@@ -196,3 +239,9 @@ class Signal:
     def spectrum(self) -> Spectrum:
         """The windowed-FFT analysis of this capture (one FFT, see :mod:`._spectrum`)."""
         return _unwrap(self._spectrum)
+
+    @property
+    def tone(self) -> Spectrum:
+        """The spectrum of a capture that is one dominant tone, as IEEE 1241 assumes; else
+        :class:`NotApplicable` (a chirp, noise, several tones)."""
+        return self.spectrum.require_tone()

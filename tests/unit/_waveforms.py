@@ -65,7 +65,7 @@ def noise(n: int, sigma: float, seed: int) -> Array:
     return np.random.default_rng(seed).normal(0.0, sigma, n)
 
 
-def quantized_sine(bits: int, n: int, cycles: int) -> Array:
+def quantized_sine(bits: int, n: int, cycles: float) -> Array:
     """Full-scale sine through an ideal ``bits``-bit mid-tread quantizer (codes 0..2^b − 1)."""
     codes = 2**bits
     x = np.sin(2 * np.pi * cycles * np.arange(n) / n + 0.1)

@@ -10,6 +10,7 @@ from tests.unit._waveforms import damped_step, measure_any, noise, sine, square,
 
 FS = 1e6
 LEVELS = ["top", "base", "amplitude", "overshoot", "undershoot"]
+TIMES = ["duty_cycle", "pulse_width", "rise_time", "fall_time"]
 
 
 class TestStateLevels:
@@ -50,6 +51,70 @@ class TestStateLevels:
     def test_constant_has_equal_levels_and_zero_amplitude(self):
         m = measure_any(np.full(100, 2.5), FS, ["top", "base", "amplitude"])
         assert m == {"top": 2.5, "base": 2.5, "amplitude": 0.0}
+
+
+class TestGlitches:
+    """One sample far outside top/base, crossing no reference level, moves nothing."""
+
+    PERIOD, PLATEAU, EDGE = 1000.0, 480.0, 20.0
+
+    def clock(self) -> np.ndarray:
+        return trapezoid(100_000, self.PERIOD, self.PLATEAU, self.EDGE, 1.0, 0.0)
+
+    @pytest.mark.parametrize(
+        ("value", "at"),
+        [
+            (2.5, 50_250),  # on a top plateau
+            (10.0, 50_250),
+            (1e3, 50_250),
+            (1e6, 50_250),
+            (-1.5, 50_750),  # on a base plateau
+            (-1e4, 50_750),
+        ],
+    )
+    def test_clock_levels_and_timing_are_those_of_the_clean_clock(self, value, at):
+        x = self.clock()
+        x[at] = value
+        m = measure_any(x, FS, ["top", "base", "amplitude", *TIMES])
+        assert m["top"] == pytest.approx(1.0, rel=1e-7)
+        assert m["base"] == pytest.approx(0.0, abs=1e-7)
+        assert m["amplitude"] == pytest.approx(1.0, rel=1e-7)
+        assert m["duty_cycle"] == pytest.approx((self.PLATEAU + self.EDGE) / self.PERIOD, abs=0.002)
+        assert m["pulse_width"] == pytest.approx((self.PLATEAU + self.EDGE) / FS, rel=1e-9)
+        assert m["rise_time"] == pytest.approx(0.8 * self.EDGE / FS, rel=0.01)
+        assert m["fall_time"] == pytest.approx(0.8 * self.EDGE / FS, rel=0.01)
+
+    @pytest.mark.parametrize("value", [10.0, -50.0, 1e5])
+    def test_clean_square_stays_exact(self, value):
+        x = square(20_000, 1000, 300, 3.3, -0.2)
+        x[150 if value > 0 else 700] = value
+        m = measure_any(x, FS, ["top", "base"])
+        assert m["top"] == pytest.approx(3.3, rel=1e-9)
+        assert m["base"] == pytest.approx(-0.2, rel=1e-9)
+
+    def test_noisy_square_within_0_2_percent_of_amplitude(self):
+        n, amplitude = 200_000, 3.5
+        x = square(n, 1000, 300, 3.3, -0.2) + noise(n, 0.01 * amplitude, 30)
+        x[100_100] = 3.3 + 5 * amplitude
+        m = measure_any(x, FS, ["top", "base"])
+        assert abs(m["top"] - 3.3) <= 0.002 * amplitude
+        assert abs(m["base"] + 0.2) <= 0.002 * amplitude
+
+    def test_one_spike_in_every_period(self):
+        # 0.1 % of the samples at 2.5x: too many to set aside, too light for Otsu's split
+        x = self.clock()
+        x[250::1000] = 2.5
+        m = measure_any(x, FS, ["top", "base", "duty_cycle"])
+        assert m["top"] == pytest.approx(1.0, rel=1e-6)
+        assert m["base"] == pytest.approx(0.0, abs=1e-7)
+        assert m["duty_cycle"] == pytest.approx(0.5, abs=0.002)
+
+    def test_a_constant_with_one_glitch_is_a_constant(self):
+        x = np.full(1000, 1.5)
+        x[500] = 9.0
+        result = measure_detailed(x, FS, ["top", "base", "frequency"])
+        assert result.values["top"] == result.values["base"] == 1.5
+        assert "constant" in result.not_applicable["frequency"]
 
 
 class TestOvershoot:
