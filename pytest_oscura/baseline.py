@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura._files import read_json
+from pytest_oscura._files import json_text, read_json
 from pytest_oscura.errors import BaselineError
 
 SCHEMA = "pytest-oscura-baseline/1"
@@ -111,7 +110,7 @@ def render(baseline: Baseline) -> str:
         },
         "groups": dict(baseline.groups),
     }
-    return json.dumps(data, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+    return json_text(data, indent=2) + "\n"
 
 
 def build(
