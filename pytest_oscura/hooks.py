@@ -40,16 +40,15 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         roots = [
             CaptureRoot.open(path, text, settings.baseline) for path, text in settings.captures
         ]
-        if not settings.update_baseline:
+    except OscuraError as exc:  # oscura.toml: only its owner can fix it
+        raise pytest.UsageError(str(exc)) from None
+    if not settings.update_baseline:
+        try:
             for root in roots:
                 root.baseline()
-    except OscuraError as exc:
-        hint = (
-            ""
-            if settings.update_baseline
-            else "; fix it or rewrite it with --oscura-update-baseline"
-        )
-        raise pytest.UsageError(f"{exc}{hint}") from None
+        except OscuraError as exc:
+            hint = "fix it or rewrite it with --oscura-update-baseline"
+            raise pytest.UsageError(f"{exc}; {hint}") from None
     runtime = Runtime(
         roots,
         settings.update_baseline,
