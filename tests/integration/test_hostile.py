@@ -9,6 +9,8 @@ import json
 import os
 import stat
 import sys
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,7 +29,7 @@ KEYS = [
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, symlinks and flock are POSIX")
 
 
-def strict_json(path):
+def strict_json(path: Path) -> Any:
     """The file's JSON, failing on NaN/Infinity, which strict JSON readers refuse."""
     return json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{path}: {c}"))
 
