@@ -163,6 +163,13 @@ class Controller:
                 f"oscura: {len(self.crashed_workers)} xdist worker(s) crashed "
                 f"({', '.join(self.crashed_workers)}); the summary covers the results that arrived"
             )
+        # Drift is judged against the baselines as the run found them, before it writes any.
+        baselines: dict[str, Baseline | None] = {}
+        for root in self.roots:
+            try:
+                baselines[root.display] = root.baseline()
+            except OscuraError:
+                baselines[root.display] = None  # reported by _finish_root
         for root in self.roots:
             self._finish_root(root, records, stopped=stopped, whole_suite=whole_suite)
         if self.sources:
@@ -180,7 +187,7 @@ class Controller:
                 f"oscura: {len(retry)} capture item(s) to retry ({timed_out} timed out); "
                 f"--lf reruns exactly them: {shown}"
             )
-        summary = self._summarize(records)
+        summary = self._summarize(records, baselines)
         if self.report_path is not None:
             report = build_report(
                 records, self.rootdir, {r.display: r.path for r in self.roots}, summary
@@ -188,16 +195,12 @@ class Controller:
             write_report(self.report_path, report)
             self.lines.append(f"oscura: JSON report written to {self.report_path}")
 
-    def _summarize(self, records: list[CaptureRecord]) -> Summary:
+    def _summarize(
+        self, records: list[CaptureRecord], baselines: Mapping[str, Baseline | None]
+    ) -> Summary:
         """Aggregate tonight's batch, judge outliers and drift, apply the gate."""
         from pytest_oscura.aggregate import format_summary
 
-        baselines: dict[str, Baseline | None] = {}
-        for root in self.roots:
-            try:
-                baselines[root.display] = root.baseline()
-            except OscuraError:
-                baselines[root.display] = None  # reported by _finish_root
         notes = [
             f"xdist worker {worker} crashed; its unfinished captures are missing"
             for worker in self.crashed_workers
