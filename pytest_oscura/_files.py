@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura.errors import OscuraError
+from pytest_oscura.errors import LockTimeout, OscuraError
 
 
 def special_file(path: Path) -> str | None:
@@ -137,8 +137,8 @@ def locked(path: Path, timeout_s: float, error: type[OscuraError]) -> Iterator[N
     (``fcntl.flock``); where ``fcntl`` does not exist the body runs without a lock.
 
     Raises:
-        error: the lock is still held by another process after ``timeout_s`` seconds, or the
-            lock file cannot be opened (one line naming it).
+        LockTimeout: another process still holds the lock after ``timeout_s`` seconds.
+        error: the lock file cannot be opened or locked (one line naming it).
     """
     try:
         import fcntl
@@ -160,7 +160,7 @@ def locked(path: Path, timeout_s: float, error: type[OscuraError]) -> Iterator[N
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise error(
+                    raise LockTimeout(
                         f"{path}: held by another process for over {timeout_s:g} s"
                     ) from None
                 time.sleep(0.05)

@@ -27,7 +27,7 @@ from pytest_oscura.baseline import (
     read_baseline,
     render,
 )
-from pytest_oscura.errors import BaselineError, OscuraError
+from pytest_oscura.errors import BaselineError, LockTimeout, OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report.json_report import build_report, write_report
 from pytest_oscura.suite import CaptureRoot, root_of
@@ -49,7 +49,7 @@ class Controller:
     gate: GateSpec = field(default_factory=GateSpec)
     summary_lines: list[str] = field(default_factory=list)
     gate_failed: bool = False
-    baseline_failed: bool = False
+    write_failed: bool = False  # a baseline or the report could not be written
     lines: list[str] = field(default_factory=list)
     lock_timeout_s: float = LOCK_TIMEOUT_S
 
@@ -192,8 +192,15 @@ class Controller:
             report = build_report(
                 records, self.rootdir, {r.display: r.path for r in self.roots}, summary
             )
-            write_report(self.report_path, report)
-            self.lines.append(f"oscura: JSON report written to {self.report_path}")
+            try:
+                write_report(self.report_path, report)
+            except OSError as exc:
+                self.write_failed = True
+                self.lines.append(
+                    f"oscura: JSON report {self.report_path} NOT written: {exc.strerror or exc}"
+                )
+            else:
+                self.lines.append(f"oscura: JSON report written to {self.report_path}")
 
     def _summarize(
         self, records: list[CaptureRecord], baselines: Mapping[str, Baseline | None]
@@ -245,11 +252,19 @@ class Controller:
         try:
             with locked(lock, self.lock_timeout_s, BaselineError):
                 self._merge_and_write(root, mine, whole_suite=whole_suite)
-        except BaselineError as exc:
-            self.baseline_failed = True
+        except LockTimeout as exc:
+            self.write_failed = True
             self.lines.append(
                 f"oscura: baseline {root.baseline_path} NOT written: another update run is "
                 f"writing it ({exc}); run again when it has finished"
+            )
+        except BaselineError as exc:
+            self.write_failed = True
+            self.lines.append(f"oscura: baseline {root.baseline_path} NOT written: {exc}")
+        except OSError as exc:  # a read-only folder, a full disk
+            self.write_failed = True
+            self.lines.append(
+                f"oscura: baseline {root.baseline_path} NOT written: {exc.strerror or exc}"
             )
 
     def _merge_and_write(

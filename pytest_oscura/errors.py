@@ -21,3 +21,7 @@ class CaptureError(OscuraError):
 
 class BaselineError(OscuraError):
     """The baseline file cannot be read or has an unexpected structure."""
+
+
+class LockTimeout(OscuraError):
+    """Another process held a lock longer than this one would wait (another update run)."""

@@ -190,7 +190,7 @@ class ControllerHooks:
             whole_suite=whole_suite,
             norecurse_patterns=norecurse,
         )
-        failed = controller.gate_failed or controller.baseline_failed
+        failed = controller.gate_failed or controller.write_failed
         if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

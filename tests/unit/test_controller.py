@@ -71,3 +71,14 @@ def test_a_stopped_run_writes_nothing_and_says_why(tmp_path: Path) -> None:
         in line
         for line in controller.lines
     )
+
+
+def test_an_unwritable_baseline_or_report_fails_the_run_with_one_line(tmp_path: Path) -> None:
+    controller = _controller(tmp_path)
+    (tmp_path / "oscura-baseline.json").mkdir()  # os.replace cannot put a file there
+    controller.report_path = tmp_path / "oscura-baseline.json" / "sub"
+    (controller.report_path).mkdir()
+    controller.finish(stopped=None, whole_suite=False)
+    assert controller.write_failed
+    not_written = [line for line in controller.lines if "NOT written" in line]
+    assert len(not_written) == 2, controller.lines

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_oscura._files import json_text, locked, read_json, special_file, write_atomically
-from pytest_oscura.errors import BaselineError, ConfigError
+from pytest_oscura.errors import BaselineError, ConfigError, LockTimeout
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, modes and flock are POSIX")
 
@@ -85,7 +85,7 @@ def test_the_lock_serialises_and_times_out_with_a_message(tmp_path: Path) -> Non
     with locked(lock, 5, BaselineError):
         # flock belongs to the open file: a second open, even in this process, must wait.
         held = r"\.lock: held by another process for over 0\.2 s"
-        with pytest.raises(BaselineError, match=held), locked(lock, 0.2, BaselineError):
+        with pytest.raises(LockTimeout, match=held), locked(lock, 0.2, BaselineError):
             pytest.fail("took a lock that is held")
 
         def other() -> None:
