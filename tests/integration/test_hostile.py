@@ -206,8 +206,13 @@ def test_row9_markers_from_a_conftest_work_on_capture_items(
     ]
 
 
-def test_row9_benchmark_only_skips_capture_items(pytester: pytest.Pytester) -> None:
+def test_row9_benchmark_only_skips_capture_items(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("pytest_benchmark")
+    # pytest-benchmark takes an inherited PYTEST_XDIST_WORKER (this suite under -n 2) for xdist
+    # and refuses --benchmark-only then.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     make_suite(pytester.path / "caps")
     result = pytester.runpytest("--oscura-captures", "caps", "--benchmark-only", "-p", "no:xdist")
     result.assert_outcomes(skipped=ITEMS)
