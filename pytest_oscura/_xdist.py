@@ -29,6 +29,21 @@ def worker_count(config: pytest.Config) -> int:
     return int(config.getoption("numprocesses", None) or 0)
 
 
+def is_crash_report(report: pytest.TestReport) -> bool:
+    """Whether xdist made ``report`` for an item whose worker crashed while running it.
+
+    xdist reports such an item as failed, with the phase ``"???"`` and no user properties.
+    """
+    return str(report.when) == "???"
+
+
+def stop_reason(config: pytest.Config) -> str | None:
+    """Why the controller of an ``-n N`` run stopped its workers early (``-x``, Ctrl-C), if so."""
+    dsession = config.pluginmanager.getplugin("dsession")
+    reason = getattr(dsession, "shouldstop", None)
+    return str(reason) if reason else None
+
+
 def is_installed(config: pytest.Config) -> bool:
     return config.pluginmanager.hasplugin("xdist")
 

@@ -14,14 +14,14 @@ Layout (``oscura-baseline.json`` at the captures root)::
 Keys are capture paths relative to the captures root (posix) plus ``::channel``, never
 rootdir-relative node ids, so options that move pytest's rootdir cannot change them
 (PITFALLS 14). Floats are written with ``repr`` (shortest round-trip text), keys sorted, so an
-unchanged baseline rewrites byte for byte and a changed one diffs line by line.
+unchanged baseline rewrites byte for byte and a changed one diffs line by line. Update runs
+read, merge and write it holding :func:`lock_path` (``fcntl.flock``; POSIX only).
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -29,11 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura._files import read_json
+from pytest_oscura._files import json_text, read_json
 from pytest_oscura.errors import BaselineError
 
 SCHEMA = "pytest-oscura-baseline/1"
 DEFAULT_FILE_NAME = "oscura-baseline.json"
+# How long an update run waits for another one to finish writing the same baseline.
+LOCK_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,15 @@ def read_baseline(path: Path) -> Baseline | None:
     return Baseline(entries, groups if isinstance(groups, dict) else {}, provenance)
 
 
+def lock_path(path: Path) -> Path:
+    """The lock file next to baseline ``path`` (``.oscura-baseline.json.lock``).
+
+    Update runs hold it while they read, merge and write the baseline. It stays in place
+    (removing it would let a waiting run lock a file that no longer exists).
+    """
+    return path.with_name(f".{path.name}.lock")
+
+
 def measurement_set_hash(names: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(set(names))).encode()).hexdigest()[:16]
 
@@ -111,7 +122,7 @@ def render(baseline: Baseline) -> str:
         },
         "groups": dict(baseline.groups),
     }
-    return json.dumps(data, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+    return json_text(data, indent=2) + "\n"
 
 
 def build(

@@ -131,7 +131,9 @@ class CaptureItem(pytest.Item):
         return self.parent.runtime
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"capture {self.key}"
+        # A line number, even if 0: skip/xfail markers and --benchmark-only build a report
+        # location from it, and None there is an INTERNALERROR (PITFALLS 18).
+        return self.path, 0, f"capture {self.key}"
 
     def _record(self, **fields: Any) -> None:
         config = self.parent.config_for(self.name)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura._files import special_file
 from pytest_oscura.errors import ConfigError
 
 CONFIG_FILE_NAME = "oscura.toml"
@@ -144,16 +145,26 @@ class SuiteConfig:
 def load_suite_config(root: Path) -> SuiteConfig:
     """Read and validate ``<root>/oscura.toml``; an absent file gives the defaults."""
     path = root / CONFIG_FILE_NAME
+    kind = special_file(path)
+    if kind is not None:
+        raise ConfigError(f"{path}: is {kind}, not a regular file (never read)")
     try:
         with path.open("rb") as stream:
             data = tomllib.load(stream)
     except FileNotFoundError:
         return SuiteConfig(path=None)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
+    except ValueError as exc:  # tomllib.TOMLDecodeError, or an integer of over 4300 digits
+        raise ConfigError(f"{path}: invalid TOML ({str(exc).splitlines()[0]})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_suite_config(data, path)
+    try:
+        return parse_suite_config(data, path)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
 
 
 def parse_suite_config(data: Mapping[str, Any], path: Path) -> SuiteConfig:
@@ -202,13 +213,29 @@ def _table(value: Any, path: Path, where: str) -> Mapping[str, Any]:
     return value
 
 
+def _finite(value: Any) -> bool:
+    """Whether a TOML value is a number that a float holds (a 400-digit integer is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to one short line for a message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _number(value: Any, path: Path, where: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{path}: '{where}' must be a finite number, got {value!r}")
+    if not _finite(value):
+        raise ConfigError(f"{path}: '{where}' must be a finite number, got {_shown(value)}")
     if positive and not value > 0:
-        raise ConfigError(f"{path}: '{where}' must be > 0, got {value!r}")
+        raise ConfigError(f"{path}: '{where}' must be > 0, got {_shown(value)}")
     if not positive and value < 0:
-        raise ConfigError(f"{path}: '{where}' must be ≥ 0, got {value!r}")
+        raise ConfigError(f"{path}: '{where}' must be ≥ 0, got {_shown(value)}")
     return float(value)
 
 
@@ -249,8 +276,8 @@ def _limit(value: Any, path: Path, where: str) -> Limit:
 
 
 def _signed(value: Any, path: Path, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{path}: '{where}' must be a finite number, got {value!r}")
+    if not _finite(value):
+        raise ConfigError(f"{path}: '{where}' must be a finite number, got {_shown(value)}")
     return float(value)
 
 
@@ -278,7 +305,9 @@ def _validated(settings: Mapping[str, Any], path: Path, where: str) -> dict[str,
             out[key] = _number(value, path, here, positive=True)
         elif key in ("units", "group"):
             if not isinstance(value, str) or not value:
-                raise ConfigError(f"{path}: '{here}' must be a non-empty string, got {value!r}")
+                raise ConfigError(
+                    f"{path}: '{here}' must be a non-empty string, got {_shown(value)}"
+                )
             out[key] = value
         elif key == "tolerance":
             out[key] = _tolerance(value, path, here)

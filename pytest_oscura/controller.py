@@ -14,14 +14,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pytest_oscura._files import write_atomically
+from pytest_oscura._files import locked, write_atomically
 from pytest_oscura._version import __version__
 from pytest_oscura.aggregate import BaselineValue, GateSpec, Stats, Summary
-from pytest_oscura.baseline import Baseline, BaselineEntry, build, diff, render
-from pytest_oscura.errors import OscuraError
+from pytest_oscura.baseline import (
+    LOCK_TIMEOUT_S,
+    Baseline,
+    BaselineEntry,
+    build,
+    diff,
+    lock_path,
+    read_baseline,
+    render,
+)
+from pytest_oscura.errors import BaselineError, LockTimeout, OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report.json_report import build_report, write_report
-from pytest_oscura.suite import CaptureRoot
+from pytest_oscura.suite import CaptureRoot, root_of
 
 
 @dataclass
@@ -40,7 +49,9 @@ class Controller:
     gate: GateSpec = field(default_factory=GateSpec)
     summary_lines: list[str] = field(default_factory=list)
     gate_failed: bool = False
+    write_failed: bool = False  # a baseline or the report could not be written
     lines: list[str] = field(default_factory=list)
+    lock_timeout_s: float = LOCK_TIMEOUT_S
 
     def saw_every_item(self) -> bool:
         """Whether every collected item (after deselection) reported an outcome."""
@@ -58,6 +69,8 @@ class Controller:
         previous = self.outcomes.get(nodeid)
         if outcome == "skipped":
             self.outcomes[nodeid] = "skipped"
+            if nodeid not in self.records:  # skipped by a marker before its setup ran
+                self._add_bare_record(nodeid)
         elif when == "setup" and outcome == "failed":
             self.outcomes[nodeid] = "error"
         elif when == "call":
@@ -65,30 +78,100 @@ class Controller:
         elif when == "teardown" and outcome == "failed" and previous in (None, "passed"):
             self.outcomes[nodeid] = "error"
 
+    def on_crash(self, nodeid: str, message: str) -> None:
+        """Take xdist's report of an item whose worker crashed while running it.
+
+        pytest counts the item as failed; so does the summary. The item sent no record, so one
+        is made from its node id.
+        """
+        if nodeid not in self.records:
+            self._add_bare_record(nodeid, message.splitlines()[0] if message else "crashed")
+        if nodeid in self.records:
+            self.outcomes[nodeid] = "failed"
+
+    def _add_bare_record(self, nodeid: str, error: str | None = None) -> None:
+        """A record for a capture item that reported no record of its own (none for others)."""
+        file_part, _, channel = nodeid.partition("::")
+        path = (self.rootdir / file_part).resolve()
+        root = root_of(self.roots, path)
+        if root is None or not channel or root.has_separator(path):
+            return  # not a capture item: some other test of the run
+        relative = path.relative_to(root.path).as_posix()
+        self.records[nodeid] = CaptureRecord(
+            key=root.key(path, channel),
+            root=root.display,
+            group=root.suite.for_capture(relative, channel).group or root.default_group,
+            channel=channel,
+            error=error,
+            nodeid=nodeid,
+        )
+
     def final_records(self) -> list[CaptureRecord]:
         return [
             replace(record, outcome=self.outcomes.get(nodeid, "error"))
             for nodeid, record in sorted(self.records.items())
         ]
 
-    def finish(
-        self, *, interrupted: bool, whole_suite: bool, norecurse_patterns: Sequence[str] = ()
-    ) -> None:
-        """Write the baseline (update runs) and the JSON report; fill :attr:`lines`."""
-        records = self.final_records()
+    def survey_lines(self, norecurse_patterns: Sequence[str]) -> list[str]:
+        """One line per kind of file each captures root holds that collection left out."""
+        lines = []
         for root in self.roots:
-            for folder, count in root.skipped_capture_folders(norecurse_patterns).items():
-                self.lines.append(
-                    f"oscura: {count} capture file(s) in {folder} were not collected: pytest's "
-                    f"norecursedirs skips '{folder.name}' (override norecursedirs in your ini)"
+            survey = root.survey(norecurse_patterns)
+            for folder, count in survey.skipped_folders.items():
+                lines.append(
+                    f"oscura: {count} capture file(s) in {root.shown(folder)} were not "
+                    f"collected: pytest's norecursedirs skips '{folder.name}' (override "
+                    "norecursedirs in your ini)"
                 )
+            if survey.special_files:
+                shown = [f"{root.shown(path)} ({kind})" for path, kind in survey.special_files]
+                lines.append(
+                    f"oscura: {len(shown)} special file(s) below {root.display} never opened "
+                    f"(not regular files): {_listed(shown)}"
+                )
+            if survey.separator_files:
+                shown = [root.shown(path) for path in survey.separator_files]
+                lines.append(
+                    f"oscura: {len(shown)} capture file(s) below {root.display} not collected: "
+                    "'::' in a path is pytest's node-id separator (--lf, node-id arguments and "
+                    f"JUnit would go wrong); rename: {_listed(shown)}"
+                )
+            for link, real in survey.symlinked_folders:
+                lines.append(
+                    f"oscura: symlinked folder {root.shown(link)} (to {root.shown(real)}) not "
+                    "entered: its real folder is below the captures root or on the way to it "
+                    "(a loop); each folder is collected once"
+                )
+        return lines
+
+    def finish(
+        self,
+        *,
+        stopped: str | None,
+        whole_suite: bool,
+        norecurse_patterns: Sequence[str] = (),
+    ) -> None:
+        """Write the baseline (update runs) and the JSON report; fill :attr:`lines`.
+
+        ``stopped`` says why the run ended before every item ran (interrupted, ``-x``), or is
+        ``None``: a stopped run writes no baseline.
+        """
+        records = self.final_records()
+        self.lines.extend(self.survey_lines(norecurse_patterns))
         if self.crashed_workers:
             self.lines.append(
                 f"oscura: {len(self.crashed_workers)} xdist worker(s) crashed "
                 f"({', '.join(self.crashed_workers)}); the summary covers the results that arrived"
             )
+        # Drift is judged against the baselines as the run found them, before it writes any.
+        baselines: dict[str, Baseline | None] = {}
         for root in self.roots:
-            self._finish_root(root, records, interrupted=interrupted, whole_suite=whole_suite)
+            try:
+                baselines[root.display] = root.baseline()
+            except OscuraError:
+                baselines[root.display] = None  # reported by _finish_root
+        for root in self.roots:
+            self._finish_root(root, records, stopped=stopped, whole_suite=whole_suite)
         if self.sources:
             resumed = sum(1 for source in self.sources.values() if source == "resumed")
             if resumed:
@@ -98,30 +181,33 @@ class Controller:
                 )
         retry = [r for r in records if r.outcome in ("failed", "error")]
         if retry:
-            shown = ", ".join(r.nodeid for r in retry[:10]) + (" ..." if len(retry) > 10 else "")
+            shown = _listed([r.nodeid for r in retry], 10)
             timed_out = sum(1 for r in retry if r.error and "timed out after" in r.error)
             self.lines.append(
                 f"oscura: {len(retry)} capture item(s) to retry ({timed_out} timed out); "
                 f"--lf reruns exactly them: {shown}"
             )
-        summary = self._summarize(records)
+        summary = self._summarize(records, baselines)
         if self.report_path is not None:
             report = build_report(
                 records, self.rootdir, {r.display: r.path for r in self.roots}, summary
             )
-            write_report(self.report_path, report)
-            self.lines.append(f"oscura: JSON report written to {self.report_path}")
+            try:
+                write_report(self.report_path, report)
+            except OSError as exc:
+                self.write_failed = True
+                self.lines.append(
+                    f"oscura: JSON report {self.report_path} NOT written: {exc.strerror or exc}"
+                )
+            else:
+                self.lines.append(f"oscura: JSON report written to {self.report_path}")
 
-    def _summarize(self, records: list[CaptureRecord]) -> Summary:
+    def _summarize(
+        self, records: list[CaptureRecord], baselines: Mapping[str, Baseline | None]
+    ) -> Summary:
         """Aggregate tonight's batch, judge outliers and drift, apply the gate."""
         from pytest_oscura.aggregate import format_summary
 
-        baselines: dict[str, Baseline | None] = {}
-        for root in self.roots:
-            try:
-                baselines[root.display] = root.baseline()
-            except OscuraError:
-                baselines[root.display] = None  # reported by _finish_root
         notes = [
             f"xdist worker {worker} crashed; its unfinished captures are missing"
             for worker in self.crashed_workers
@@ -140,29 +226,58 @@ class Controller:
         root: CaptureRoot,
         records: Iterable[CaptureRecord],
         *,
-        interrupted: bool,
+        stopped: str | None,
         whole_suite: bool,
     ) -> None:
         mine = {r.key: r for r in records if r.root == root.display}
-        try:
-            old = root.baseline()
-        except OscuraError as exc:
-            if not self.update_baseline:
+        if not self.update_baseline:
+            try:
+                old = root.baseline()
+            except OscuraError as exc:
                 self.lines.append(f"oscura: {exc}")
                 return
-            self.lines.append(f"oscura: replacing unreadable baseline: {exc}")
-            old = None
-        old_entries = dict(old.captures) if old is not None else {}
-        stale = sorted(k for k in old_entries if k not in mine and root.is_stale(k))
-        if not self.update_baseline:
+            entries = dict(old.captures) if old is not None else {}
+            stale = sorted(k for k in entries if k not in mine and root.is_stale(k))
             self._report_stale(root, stale, removable=False)
             return
-        if interrupted or self.crashed_workers:
-            why = "the run was interrupted" if interrupted else "an xdist worker crashed"
+        if stopped or self.crashed_workers:
+            why = stopped or "an xdist worker crashed"
             self.lines.append(
                 f"oscura: baseline {root.baseline_path} NOT written: {why}, results are incomplete"
             )
             return
+        # Another update run may write the same baseline meanwhile: read, merge and write it
+        # under its lock, so that neither run loses the other's entries.
+        lock = lock_path(root.baseline_path)
+        try:
+            with locked(lock, self.lock_timeout_s, BaselineError):
+                self._merge_and_write(root, mine, whole_suite=whole_suite)
+        except LockTimeout as exc:
+            self.write_failed = True
+            self.lines.append(
+                f"oscura: baseline {root.baseline_path} NOT written: another update run is "
+                f"writing it ({exc}); run again when it has finished"
+            )
+        except BaselineError as exc:
+            self.write_failed = True
+            self.lines.append(f"oscura: baseline {root.baseline_path} NOT written: {exc}")
+        except OSError as exc:  # a read-only folder, a full disk
+            self.write_failed = True
+            self.lines.append(
+                f"oscura: baseline {root.baseline_path} NOT written: {exc.strerror or exc}"
+            )
+
+    def _merge_and_write(
+        self, root: CaptureRoot, mine: Mapping[str, CaptureRecord], *, whole_suite: bool
+    ) -> None:
+        """Merge this run's accepted entries into the baseline as it is on disk now; write it."""
+        try:
+            old = read_baseline(root.baseline_path)
+        except OscuraError as exc:
+            self.lines.append(f"oscura: replacing unreadable baseline: {exc}")
+            old = None
+        old_entries = dict(old.captures) if old is not None else {}
+        stale = sorted(k for k in old_entries if k not in mine and root.is_stale(k))
         new_entries = dict(old_entries)
         for key, record in mine.items():
             if record.error is None and record.outcome in ("passed", "failed"):
@@ -193,13 +308,13 @@ class Controller:
         if errors:
             self.lines.append(
                 f"oscura: {len(errors)} capture(s) failed to load; their baseline entries, if any, "
-                "are unchanged: " + ", ".join(errors[:5]) + (" ..." if len(errors) > 5 else "")
+                "are unchanged: " + _listed(errors)
             )
 
     def _report_stale(self, root: CaptureRoot, stale: list[str], *, removable: bool) -> None:
         if not stale:
             return
-        shown = ", ".join(stale[:5]) + (" ..." if len(stale) > 5 else "")
+        shown = _listed(stale)
         how = (
             "kept, since this update run did not cover the whole suite"
             if removable
@@ -211,6 +326,11 @@ class Controller:
             f"oscura: {len(stale)} baseline {entries} of {root.baseline_path.name} in "
             f"{root.display} {verb} no capture any more ({how}): {shown}"
         )
+
+
+def _listed(items: Sequence[str], most: int = 5) -> str:
+    """The first ``most`` items, comma-separated, with `` ...`` when there are more."""
+    return ", ".join(items[:most]) + (" ..." if len(items) > most else "")
 
 
 def summarize_batch(

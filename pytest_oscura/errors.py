@@ -27,3 +27,7 @@ class CaptureWarning(UserWarning):
     """A capture was read, but something about its file is worth knowing (a size field that
     disagrees with the file's length). Issued by its items; filter it with
     ``-W ignore::pytest_oscura.errors.CaptureWarning``."""
+
+
+class LockTimeout(OscuraError):
+    """Another process held a lock longer than this one would wait (another update run)."""

@@ -40,16 +40,15 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         roots = [
             CaptureRoot.open(path, text, settings.baseline) for path, text in settings.captures
         ]
-        if not settings.update_baseline:
+    except OscuraError as exc:  # oscura.toml: only its owner can fix it
+        raise pytest.UsageError(str(exc)) from None
+    if not settings.update_baseline:
+        try:
             for root in roots:
                 root.baseline()
-    except OscuraError as exc:
-        hint = (
-            ""
-            if settings.update_baseline
-            else "; fix it or rewrite it with --oscura-update-baseline"
-        )
-        raise pytest.UsageError(f"{exc}{hint}") from None
+        except OscuraError as exc:
+            hint = "fix it or rewrite it with --oscura-update-baseline"
+            raise pytest.UsageError(f"{exc}; {hint}") from None
     runtime = Runtime(
         roots,
         settings.update_baseline,
@@ -115,9 +114,28 @@ class RunHooks:
         from pytest_oscura.suite import root_of
 
         root = root_of(self.runtime.roots, file_path)
-        if root is None or file_path == root.baseline_path or format_for(file_path) is None:
+        if (
+            root is None
+            or file_path == root.baseline_path
+            or root.has_separator(file_path)  # named at the end of the run
+            or format_for(file_path) is None
+        ):
             return None
         return CaptureFile.from_parent(parent, path=file_path, root=root, runtime=self.runtime)
+
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        """Enter a symlinked folder below a captures root only when nothing else reaches it."""
+        from pytest_oscura.suite import root_of
+
+        root = root_of(self.runtime.roots, collection_path)
+        if (
+            root is None
+            or collection_path == root.path
+            or not collection_path.is_symlink()
+            or not collection_path.is_dir()
+        ):
+            return None
+        return True if root.folder_seen(collection_path) is not None else None
 
     @pytest.hookimpl(tryfirst=True)  # before the terminal reporter asks for the lines below
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -149,23 +167,31 @@ class ControllerHooks:
             self.controller.expected_nodeids = {item.nodeid for item in session.items}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if _xdist.is_crash_report(report):
+            self.controller.on_crash(report.nodeid, str(report.longrepr or ""))
+            return
         self.controller.on_report(
             report.nodeid, report.when, report.outcome, report.user_properties
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         controller = self.controller
+        norecurse = session.config.getini("norecursedirs")
+        if session.config.option.collectonly:  # nothing ran: no summary, report or baseline
+            controller.lines.extend(controller.survey_lines(norecurse))
+            return
         whole_suite = (
             controller.deselected == 0
             and controller.saw_every_item()
             and selects_whole_suite(session.config, [root.path for root in controller.roots])
         )
         controller.finish(
-            interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+            stopped=_stop_reason(session, exitstatus),
             whole_suite=whole_suite,
-            norecurse_patterns=session.config.getini("norecursedirs"),
+            norecurse_patterns=norecurse,
         )
-        if controller.gate_failed and session.exitstatus == pytest.ExitCode.OK:
+        failed = controller.gate_failed or controller.write_failed
+        if failed and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
@@ -178,6 +204,21 @@ class ControllerHooks:
             terminalreporter.write_line(line, red=red, bold=red)
         for line in controller.lines:
             terminalreporter.write_line(line)
+
+
+def _stop_reason(session: pytest.Session, exitstatus: int) -> str | None:
+    """Why the run ended before every item ran (``-x``, ``--maxfail``, Ctrl-C), else ``None``.
+
+    Without xdist, ``-x`` sets ``session.shouldfail`` and the run ends normally; under xdist
+    the controller stops the workers and the run ends as interrupted (PITFALLS 16).
+    """
+    reason = session.shouldfail or session.shouldstop or _xdist.stop_reason(session.config)
+    if reason:
+        hint = " with -x/--maxfail" if session.config.option.maxfail else ""
+        return f"the run stopped early{hint} ({reason})"
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "the run was interrupted"
+    return None
 
 
 def _is_final(report: pytest.TestReport) -> bool:

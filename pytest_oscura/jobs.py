@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,21 +90,44 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
     Python code and numpy calls between C loops are interrupted; a no-op where
     :func:`can_time_out` is false or ``seconds`` is ``None``.
+
+    SIGALRM has one timer per process, and pytest-timeout (signal method) uses it too
+    (PITFALLS 15): the timer and handler found here are restored afterwards with the time they
+    had left, and if that outer timer comes due first, its own handler gets the signal.
     """
     if not seconds or not can_time_out():
         yield
         return
+    previous = signal.getsignal(signal.SIGALRM)
+    outer_left, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    outer_due = time.monotonic() + outer_left if outer_left > 0 else None
+    outer_first = outer_due is not None and outer_left <= seconds
+    restored = False
+
+    def restore() -> None:
+        nonlocal restored
+        if restored:
+            return
+        restored = True
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        if outer_due is not None:
+            # At least a microsecond: an outer timer that came due meanwhile still fires.
+            left = max(outer_due - time.monotonic(), 1e-6)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
     def alarm(signum: int, frame: object) -> None:
+        if outer_first:
+            restore()  # the outer timer is due: its handler gets the signal a moment later
+            return
         raise CaptureTimeout
 
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, outer_left if outer_first else seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        restore()
 
 
 def timeout_result(job: FileJob, seconds: float) -> FileResult:

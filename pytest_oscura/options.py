@@ -290,7 +290,9 @@ def add_roots_to_args(config: pytest.Config, roots: list[Path]) -> None:
 
     Without path arguments (pytest falls back to ``testpaths`` or the current folder), the run
     collects the captures roots only: ``pytest --oscura-captures dir/`` checks captures. With
-    path arguments, each root not already below one of them is added to them.
+    path arguments, a root is added unless an argument names it, a folder above it, or a path
+    below it: ``pytest dir/a.npz::CH1 --oscura-captures dir`` runs (and updates) that item only
+    (PITFALLS 17).
     """
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args[:] = [str(root) for root in roots]
@@ -298,5 +300,5 @@ def add_roots_to_args(config: pytest.Config, roots: list[Path]) -> None:
     invocation_dir = config.invocation_params.dir
     given = [(invocation_dir / arg.partition("::")[0]).resolve() for arg in config.args]
     for root in roots:
-        if not any(path == root or path in root.parents for path in given):
+        if not any(path == root or path in root.parents or root in path.parents for path in given):
             config.args.append(str(root))

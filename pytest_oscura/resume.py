@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_oscura._files import write_atomically
+from pytest_oscura._files import json_text, write_atomically
 from pytest_oscura._version import __version__
 from pytest_oscura.jobs import FileJob, FileResult, ItemResult
 
@@ -112,7 +112,7 @@ class ResultStore:
             "config": config_hash(job),
             "result": dataclasses.asdict(result),
         }
-        write_atomically(self._entry_path(job), json.dumps(entry, sort_keys=True))
+        write_atomically(self._entry_path(job), json_text(entry))
 
     def count(self) -> int:
         return sum(1 for name in os.listdir(self.folder) if name.endswith(".json"))

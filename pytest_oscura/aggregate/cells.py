@@ -39,6 +39,7 @@ __all__ = [
     "mixed_unit_groups",
     "outcome_counts",
     "percent_change",
+    "power_of_two_scale",
     "sorted_records",
     "statistics",
     "statistics_by_group",
@@ -97,7 +98,12 @@ def collect_cells(records: Iterable[CaptureRecord]) -> CellMap:
 
 
 def statistics(cell: Cell) -> Stats:
-    """:class:`Stats` of one cell: mean, sample std (``ddof=1``), quartiles, raw MAD."""
+    """:class:`Stats` of one cell: mean, sample std (``ddof=1``), quartiles, raw MAD.
+
+    Computed on the values divided by a power of two near the largest magnitude, which is exact,
+    so squares and sums of extreme values (a capture with one sample of 1e300) cannot overflow;
+    a statistic whose value itself exceeds the float range is ``None``.
+    """
     x = np.asarray(cell.values, dtype=float)
     empty: Stats = {
         "n": int(x.size),
@@ -114,18 +120,34 @@ def statistics(cell: Cell) -> Stats:
     }
     if x.size == 0:
         return empty
-    q1, median, q3 = (float(v) for v in np.quantile(x, [0.25, 0.5, 0.75]))
+    scale = power_of_two_scale(x)
+    u = x / scale
+    q1, median, q3 = (float(v) for v in np.quantile(u, [0.25, 0.5, 0.75]))
     return {
         **empty,
-        "mean": float(np.mean(x)),
-        "std": float(np.std(x, ddof=1)) if x.size > 1 else 0.0,
+        "mean": _unscaled(float(np.mean(u)), scale),
+        "std": _unscaled(float(np.std(u, ddof=1)), scale) if x.size > 1 else 0.0,
         "min": float(np.min(x)),
-        "q1": q1,
-        "median": median,
-        "q3": q3,
+        "q1": _unscaled(q1, scale),
+        "median": _unscaled(median, scale),
+        "q3": _unscaled(q3, scale),
         "max": float(np.max(x)),
-        "mad": float(np.median(np.abs(x - median))),
+        "mad": _unscaled(float(np.median(np.abs(u - median))), scale),
     }
+
+
+def power_of_two_scale(x: np.ndarray) -> float:
+    """The power of two at or below ``max(|x|)`` (1.0 for zeros): dividing by it is exact."""
+    largest = float(np.max(np.abs(x))) if x.size else 0.0
+    if not (largest > 0 and math.isfinite(largest)):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(largest)[1] - 1)
+
+
+def _unscaled(value: float, scale: float) -> float | None:
+    with np.errstate(over="ignore"):
+        result = float(np.float64(value) * scale)
+    return result if math.isfinite(result) else None
 
 
 def statistics_by_group(cells: CellMap) -> dict[str, dict[str, Stats]]:

@@ -44,6 +44,7 @@ from pytest_oscura.aggregate.cells import (
     CellMap,
     collect_cells,
     percent_change,
+    power_of_two_scale,
 )
 from pytest_oscura.aggregate.config import (
     DEFAULT_CONFIG,
@@ -79,7 +80,13 @@ def _fallback_sigma(x: np.ndarray, centre: float) -> float:
 def _score(
     x: np.ndarray, method: str, config: AggregateConfig
 ) -> tuple[np.ndarray, np.ndarray, float, bool] | str:
-    """(scores, beyond-threshold mask, centre, scale fell back?) or why the cell is skipped."""
+    """(scores, beyond-threshold mask, centre, scale fell back?) or why the cell is skipped.
+
+    Scores do not change when every value is divided by the same power of two, which is exact:
+    computed so, values near the float limit cannot overflow the squares and differences.
+    """
+    unit = power_of_two_scale(x)
+    x = x / unit
     median = float(np.median(x))
     fallback = False
     if method == "zscore":
@@ -106,7 +113,7 @@ def _score(
         q1, q3 = (float(v) for v in np.quantile(x, [0.25, 0.75]))
         iqr = q3 - q1 if q3 > q1 else _IQR_TO_SIGMA * sigma
         beyond = (x < q1 - config.iqr_k * iqr) | (x > q3 + config.iqr_k * iqr)
-    return scores, beyond, centre, fallback
+    return scores, beyond, centre * unit, fallback
 
 
 def _method_threshold(method: str, config: AggregateConfig) -> float | None:

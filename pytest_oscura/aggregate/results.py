@@ -28,7 +28,8 @@ __all__ = [
 
 
 class Stats(TypedDict):
-    """Statistics of one measurement in one group; ``None`` where there are no values.
+    """Statistics of one measurement in one group; ``None`` where there are no values, or
+    where the statistic itself exceeds the float range (the std of ±1.7e308).
 
     ``mad`` is the raw median absolute deviation ``median(|x − median|)`` (not scaled to sigma);
     ``std`` is the sample standard deviation (``ddof=1``; 0.0 for a single value).

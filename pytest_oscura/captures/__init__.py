@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_oscura._files import special_file
 from pytest_oscura.captures import (
     alb_format,
     hdf5_format,
@@ -237,7 +238,7 @@ def _is_capture(path: Path) -> bool:
 def _format_by_content(path: Path) -> CaptureFormat | None:
     suffix = path.suffix.lower()
     candidates = [f for f in all_formats() if suffix in f.suffixes]
-    if not candidates:
+    if not candidates or special_file(path) is not None:  # a FIFO would block the reader
         return None
     if len(candidates) == 1 and not candidates[0].sniff_required:
         return candidates[0]

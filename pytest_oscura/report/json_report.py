@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from pytest_oscura._files import write_atomically
+from pytest_oscura._files import json_text, write_atomically
 from pytest_oscura._version import __version__
 from pytest_oscura.baseline import today
 from pytest_oscura.records import CaptureRecord, RecordDict
@@ -78,8 +78,7 @@ def build_report(
 
 
 def write_report(path: Path, report: Report) -> None:
-    text = json.dumps(report, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False)
-    write_atomically(path, text + "\n")
+    write_atomically(path, json_text(report, indent=2) + "\n")
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,7 @@ def test_collect_only_selection_and_last_failed(pytester: pytest.Pytester) -> No
             "caps/sig/tone.wav::CH1",
         ]
     )
+    assert "Batch Summary" not in collected.stdout.str()  # nothing ran: nothing to summarise
     pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
     pytester.runpytest("--oscura-captures", "caps", "-k", "CLK").assert_outcomes(passed=1)
     pytester.runpytest("--oscura-captures", "caps", "-m", "oscura").assert_outcomes(passed=ITEMS)
@@ -220,11 +221,28 @@ def test_worker_crash_is_reported_and_blocks_the_baseline_update(pytester: pytes
                 os._exit(3)
         """
     )
-    result = pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline", "-n", "2")
+    result = pytester.runpytest(
+        "--oscura-captures",
+        "caps",
+        "--oscura-update-baseline",
+        "-n",
+        "2",
+        "--oscura-report",
+        "r.json",
+    )
     result.stdout.fnmatch_lines(
         ["*xdist worker(s) crashed*", "*NOT written: an xdist worker crashed*"]
     )
     assert not (caps / "oscura-baseline.json").exists()
+    # The report counts what pytest counts: xdist reports the crashed item as failed.
+    pytest_failed = result.parseoutcomes()["failed"]
+    report = read_json(pytester.path / "r.json")
+    counts = report["summary"]["counts"]
+    assert counts["failed"] == pytest_failed == 1
+    assert counts["quality"] < 100
+    (crashed,) = [c for c in report["captures"] if c["outcome"] == "failed"]
+    assert crashed["key"] == "sig/pair.npz::DATA"
+    assert "crashed" in crashed["error"]
 
 
 def test_folders_skipped_by_norecursedirs_are_named(pytester: pytest.Pytester) -> None:

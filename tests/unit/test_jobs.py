@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import pickle
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pytest_oscura.captures import LoadSettings
-from pytest_oscura.jobs import FileJob, ItemSpec, run_job
+from pytest_oscura.jobs import (
+    CaptureTimeout,
+    FileJob,
+    ItemSpec,
+    can_time_out,
+    run_job,
+    time_limit,
+)
 
 
 def job(path: Path, *items: ItemSpec) -> FileJob:
@@ -93,3 +103,67 @@ def test_a_signal_is_freed_without_the_garbage_collector() -> None:
         assert ref() is None
     finally:
         gc.enable()
+
+
+class _Outer(Exception):
+    """Raised by the stand-in for pytest-timeout's SIGALRM handler."""
+
+
+@pytest.fixture
+def outer_timer():
+    """Arm an outer SIGALRM timer as pytest-timeout does; disarm and restore afterwards."""
+    if not can_time_out():
+        pytest.skip("SIGALRM timers are POSIX-only")
+
+    def handler(signum, frame):
+        raise _Outer
+
+    previous = signal.signal(signal.SIGALRM, handler)
+
+    def arm(seconds: float) -> None:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    yield handler, arm
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+class TestTimeLimitKeepsAnOuterTimer:
+    """PITFALLS 15: the per-capture limit must not switch pytest-timeout's timer off."""
+
+    def test_restores_the_handler_and_the_time_left(self, outer_timer) -> None:
+        handler, arm = outer_timer
+        arm(10.0)
+        with time_limit(5.0):
+            time.sleep(0.1)
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert signal.getsignal(signal.SIGALRM) is handler
+        assert 9.0 < left <= 9.95
+
+    def test_its_own_limit_still_fires_first(self, outer_timer) -> None:
+        handler, arm = outer_timer
+        arm(10.0)
+        start = time.monotonic()
+        with pytest.raises(CaptureTimeout), time_limit(0.2):
+            time.sleep(5)
+        assert time.monotonic() - start < 2
+        assert signal.getsignal(signal.SIGALRM) is handler
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 8.0
+
+    def test_an_outer_timer_due_first_gets_its_signal(self, outer_timer) -> None:
+        handler, arm = outer_timer
+        arm(0.2)
+        start = time.monotonic()
+        with pytest.raises(_Outer), time_limit(5.0):
+            time.sleep(5)
+        assert time.monotonic() - start < 2
+        assert signal.getsignal(signal.SIGALRM) is handler
+
+    def test_no_outer_timer_leaves_none(self) -> None:
+        if not can_time_out():
+            pytest.skip("SIGALRM timers are POSIX-only")
+        before = signal.getsignal(signal.SIGALRM)
+        with time_limit(5.0):
+            pass
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) is before

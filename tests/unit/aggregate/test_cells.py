@@ -53,6 +53,36 @@ class TestGroupStatistics:
         assert stats["g"]["x"]["std"] == 0.0
         json.dumps(stats, allow_nan=False)
 
+    @pytest.mark.parametrize(
+        "values",
+        [[3.0, 1.0, 100.0, 2.0, 4.0], [1e-3, 2.5e-3, -7e-4], [3.3] * 4, [1e-12, 3e-12, 2.5e-12]],
+    )
+    def test_scaling_is_exact(self, values):
+        """Dividing by a power of two is exact: ordinary values give numpy's numbers bit for bit."""
+        x = np.asarray(values)
+        stats = group_statistics(values_records(values))["g"]["x"]
+        assert stats["mean"] == float(np.mean(x))
+        assert stats["std"] == float(np.std(x, ddof=1))
+        assert stats["median"] == float(np.median(x))
+        assert stats["mad"] == float(np.median(np.abs(x - np.median(x))))
+
+    def test_extreme_values_stay_finite(self):
+        """PITFALLS 21: one capture with a 1e300 sample must not make any statistic infinite."""
+        with np.errstate(all="raise"):  # no overflow anywhere, not even a silent one
+            stats = group_statistics(values_records([1e300, 1.0, 2.0, 1.7e308, 1.7e308]))
+        x = stats["g"]["x"]
+        assert x["std"] == pytest.approx(
+            float(np.std(np.array([1e300, 1, 2, 1.7e308, 1.7e308]) / 1e300, ddof=1)) * 1e300
+        )
+        assert x["mean"] == pytest.approx(1.7e308 / 5 * 2 + 1e300 / 5)
+        json.dumps(stats, allow_nan=False)
+
+    def test_a_statistic_beyond_the_float_range_is_none(self):
+        stats = group_statistics(values_records([-1.7e308, 1.7e308]))["g"]["x"]
+        assert stats["std"] is None  # 2.4e308 has no float
+        assert stats["mean"] == 0.0
+        json.dumps(stats, allow_nan=False)
+
     def test_groups_and_measurements_sorted(self):
         records = [record("a", "zeta", b=1.0, a=2.0), record("b", "alpha", c=1.0)]
         stats = group_statistics(records)

@@ -104,3 +104,14 @@ class TestOutliers:
         loose = detect_outliers(records, "mad", config=AggregateConfig(outlier_fdr=0.2))
         strict = detect_outliers(records, "mad", config=AggregateConfig(outlier_fdr=1e-6))
         assert strict["flagged_count"] <= loose["flagged_count"]
+
+
+def test_extreme_values_give_finite_scores() -> None:
+    """Scores are computed on values divided by a power of two: 1e300 cannot overflow them."""
+    import json
+
+    values = [1.0 + 0.01 * i for i in range(20)] + [1e300]
+    with np.errstate(over="raise", invalid="raise"):
+        result = detect_outliers(values_records(values))
+    assert [o["key"] for o in result["flagged"]] == ["c020.npy::CH1"]
+    json.dumps(result, allow_nan=False)
