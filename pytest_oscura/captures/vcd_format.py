@@ -191,6 +191,8 @@ def load_vcd(path: Path) -> list[RawChannel]:
             last = time
         elif head in "01xXzZ":
             ident = token[1:]
+            # Values dumped before any time stamp are the initial values at time 0.
+            first = time if first is None else first
             if ident in wanted:
                 bit, is_unknown = _bit(head)
                 unknown[ident] += is_unknown
@@ -199,6 +201,7 @@ def load_vcd(path: Path) -> list[RawChannel]:
         elif head in "bBrR":
             value = token[1:]
             ident = next(tokens, "")
+            first = time if first is None else first
             if ident in wanted and head in "rR":
                 try:
                     reals[ident].append(float(value))

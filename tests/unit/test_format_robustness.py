@@ -300,6 +300,17 @@ class TestVcd:
         assert clk.samples.tolist() == [0, 1, 0, 1, 1]
         assert level.samples.tolist() == [0.5, 0.5, 1.5, 1.5, 1.5]
 
+    def test_values_before_the_first_time_stamp_are_at_time_zero(self, tmp_path: Path) -> None:
+        # Many writers put $dumpvars before any "#": its values are the initial ones, at 0.
+        path = tmp_path / "start.vcd"
+        path.write_text(
+            "$timescale 1ns $end\n$var wire 1 ! a $end\n$enddefinitions $end\n"
+            "$dumpvars\n1!\n$end\n#5\n0!\n#10\n1!\n#15\n"
+        )
+        (a,) = load_capture(path)
+        assert a.sample_rate_hz == pytest.approx(2e8)  # gcd of 0, 5, 10, 15 ns
+        assert a.samples.tolist() == [1, 0, 1, 1]
+
     def test_truncated_header(self, tmp_path: Path) -> None:
         path = tmp_path / "cut.vcd"
         path.write_text(VCD[:80])
