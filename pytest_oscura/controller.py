@@ -10,6 +10,8 @@ report, each once, and collects the lines the terminal summary shows.
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +22,12 @@ from pytest_oscura.aggregate import BaselineValue, GateSpec, Stats, Summary
 from pytest_oscura.baseline import Baseline, BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
-from pytest_oscura.report.json_report import build_report, write_report
+from pytest_oscura.report.json_report import (
+    RunInfo,
+    ToleranceDict,
+    build_report,
+    write_report,
+)
 from pytest_oscura.suite import CaptureRoot
 
 
@@ -41,6 +48,8 @@ class Controller:
     summary_lines: list[str] = field(default_factory=list)
     gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
+    strategy: str = ""
+    started: float = field(default_factory=time.monotonic)
 
     def saw_every_item(self) -> bool:
         """Whether every collected item (after deselection) reported an outcome."""
@@ -105,12 +114,74 @@ class Controller:
                 f"--lf reruns exactly them: {shown}"
             )
         summary = self._summarize(records)
-        if self.report_path is not None:
-            report = build_report(
-                records, self.rootdir, {r.display: r.path for r in self.roots}, summary
-            )
-            write_report(self.report_path, report)
-            self.lines.append(f"oscura: JSON report written to {self.report_path}")
+        if self.report_path is None:
+            return
+        report = build_report(
+            records,
+            self.rootdir,
+            {r.display: r.path for r in self.roots},
+            summary,
+            self._run_info(records),
+            self._baseline_values(records),
+        )
+        write_report(self.report_path, report)
+        self.lines.append(f"oscura: JSON report written to {self.report_path}")
+
+    def _run_info(self, records: Sequence[CaptureRecord]) -> RunInfo:
+        """The ``"run"`` facts of the JSON report, which the HTML page shows and uses."""
+        from pytest_oscura.report.envelope import waveforms_folder
+        from pytest_oscura.suite import captures_args
+
+        return {
+            "strategy": self.strategy,
+            "duration_s": round(time.monotonic() - self.started, 3),
+            "roots": {root.display: str(root.path) for root in self.roots},
+            "accept_command": f"pytest {captures_args(self.roots)} --oscura-update-baseline",
+            "updated_baseline": self.update_baseline,
+            "baseline_waveforms": {
+                root.display: str(waveforms_folder(root.baseline_path)) for root in self.roots
+            },
+            "tolerances": self._tolerances(records),
+        }
+
+    def _tolerances(self, records: Sequence[CaptureRecord]) -> dict[str, dict[str, ToleranceDict]]:
+        """Per group and measurement, the tolerance its captures share (left out where they
+        differ: the page then draws no tolerance band)."""
+        roots = {root.display: root for root in self.roots}
+        found: dict[str, dict[str, ToleranceDict | None]] = {}
+        for record in records:
+            root = roots.get(record.root)
+            if root is None or record.error is not None:
+                continue
+            config = root.suite.for_capture(record.key.rpartition("::")[0], record.channel)
+            group = found.setdefault(record.group, {})
+            for name in record.measurements:
+                tolerance = config.tolerance_for(name)
+                mine: ToleranceDict = {"abs": tolerance.abs, "rel": tolerance.rel}
+                finite = math.isfinite(tolerance.abs) and math.isfinite(tolerance.rel)
+                if not finite or group.setdefault(name, mine) != mine:
+                    group[name] = None
+        return {
+            group: {name: tol for name, tol in sorted(names.items()) if tol is not None}
+            for group, names in sorted(found.items())
+        }
+
+    def _baseline_values(
+        self, records: Sequence[CaptureRecord]
+    ) -> dict[tuple[str, str], Mapping[str, float | None] | None]:
+        """Each record's baseline values (the baseline it was judged against), by root and key."""
+        out: dict[tuple[str, str], Mapping[str, float | None] | None] = {}
+        for root in self.roots:
+            try:
+                baseline = root.baseline()
+            except OscuraError:
+                baseline = None
+            entries = baseline.captures if baseline is not None else {}
+            for record in records:
+                if record.root == root.display:
+                    entry = entries.get(record.key)
+                    out[(root.display, record.key)] = None if entry is None else entry.measurements
+        return out
 
     def _summarize(self, records: list[CaptureRecord]) -> Summary:
         """Aggregate tonight's batch, judge outliers and drift, apply the gate."""
