@@ -4,7 +4,8 @@ Runs in the xdist controller or in a run without xdist, never in a worker. Recor
 inside test reports (``user_properties``), which reach the controller even when a worker dies
 later (PITFALLS 2), so they are the one channel results travel through. At the end of the run
 :meth:`Controller.finish` aggregates them, writes the baseline (update runs) and the JSON
-report, each once, and collects the lines the terminal summary shows.
+report, each once, and collects the lines the terminal summary shows. With ``--oscura-html``
+the page is rendered from the same report data (:mod:`pytest_oscura.report.html`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pytest_oscura.baseline import Baseline, BaselineEntry, build, diff, render
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report.json_report import (
+    Report,
     RunInfo,
     ToleranceDict,
     build_report,
@@ -48,6 +50,7 @@ class Controller:
     summary_lines: list[str] = field(default_factory=list)
     gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
+    html_path: Path | None = None
     strategy: str = ""
     started: float = field(default_factory=time.monotonic)
 
@@ -114,7 +117,7 @@ class Controller:
                 f"--lf reruns exactly them: {shown}"
             )
         summary = self._summarize(records)
-        if self.report_path is None:
+        if self.report_path is None and self.html_path is None:
             return
         report = build_report(
             records,
@@ -124,8 +127,30 @@ class Controller:
             self._run_info(records),
             self._baseline_values(records),
         )
-        write_report(self.report_path, report)
-        self.lines.append(f"oscura: JSON report written to {self.report_path}")
+        if self.report_path is not None:
+            write_report(self.report_path, report)
+            self.lines.append(f"oscura: JSON report written to {self.report_path}")
+        if self.html_path is not None:
+            self._write_html(self.html_path, report)
+
+    def _write_html(self, path: Path, report: Report) -> None:
+        from pytest_oscura.report.html import render_html
+
+        try:
+            page = render_html(report)
+        except Exception as exc:  # a picture must not cost the run its verdict and baseline
+            self.lines.append(
+                f"oscura: HTML report NOT written: {type(exc).__name__}: {exc} (the JSON report "
+                "holds the same data; python -m pytest_oscura html renders it)"
+            )
+            return
+        try:
+            write_atomically(path, page)
+        except OSError as exc:
+            self.lines.append(f"oscura: HTML report NOT written to {path}: {exc.strerror or exc}")
+            return
+        size = len(page.encode("utf-8"))
+        self.lines.append(f"oscura: HTML report written to {path} ({size / 1024:.0f} kB)")
 
     def _run_info(self, records: Sequence[CaptureRecord]) -> RunInfo:
         """The ``"run"`` facts of the JSON report, which the HTML page shows and uses."""

@@ -71,6 +71,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         config.rootpath,
         outlier_method=settings.outliers,
         gate=settings.gate,
+        html_path=settings.html,
     )
     config.pluginmanager.register(ControllerHooks(controller, runtime), "oscura-controller")
     progress = None
