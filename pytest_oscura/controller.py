@@ -5,7 +5,8 @@ inside test reports (``user_properties``), which reach the controller even when 
 later (PITFALLS 2), so they are the one channel results travel through. At the end of the run
 :meth:`Controller.finish` aggregates them, writes the baseline (update runs) and the JSON
 report, each once, and collects the lines the terminal summary shows. With ``--oscura-html``
-the page is rendered from the same report data (:mod:`pytest_oscura.report.html`).
+the page is rendered from the same report data (:mod:`pytest_oscura.report.html`); with
+``--oscura-baseline-waveforms`` an update run also stores the accepted captures' envelopes.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Controller:
     gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
     html_path: Path | None = None
+    baseline_waveforms: bool = False
     strategy: str = ""
     started: float = field(default_factory=time.monotonic)
 
@@ -284,6 +286,11 @@ class Controller:
             f"oscura: baseline {root.baseline_path} {verb}: {len(changes.added)} added, "
             f"{len(changes.changed)} changed, {len(changes.removed)} removed"
         )
+        if self.baseline_waveforms:
+            accepted = sorted(
+                k for k, r in mine.items() if r.error is None and r.outcome in ("passed", "failed")
+            )
+            self._store_waveforms(root, accepted, sorted(set(old_entries) - set(new_entries)))
         if not whole_suite:
             self._report_stale(root, stale, removable=True)
         if errors:
@@ -291,6 +298,18 @@ class Controller:
                 f"oscura: {len(errors)} capture(s) failed to load; their baseline entries, if any, "
                 "are unchanged: " + ", ".join(errors[:5]) + (" ..." if len(errors) > 5 else "")
             )
+
+    def _store_waveforms(self, root: CaptureRoot, keys: list[str], removed: list[str]) -> None:
+        """Store the envelope of every accepted capture next to the baseline (update runs)."""
+        from pytest_oscura.report.envelope import store_baseline_waveforms, waveforms_folder
+
+        folder = waveforms_folder(root.baseline_path)
+        done = store_baseline_waveforms(root.path, root.suite, folder, keys, removed)
+        text = f"oscura: baseline waveforms {folder}: {done.written} written, "
+        text += f"{done.unchanged} unchanged, {done.removed} removed"
+        if done.unreadable:
+            text += f", {len(done.unreadable)} unreadable ({'; '.join(done.unreadable[:3])})"
+        self.lines.append(text)
 
     def _report_stale(self, root: CaptureRoot, stale: list[str], *, removable: bool) -> None:
         if not stale:

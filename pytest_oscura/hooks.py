@@ -72,6 +72,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         outlier_method=settings.outliers,
         gate=settings.gate,
         html_path=settings.html,
+        baseline_waveforms=settings.baseline_waveforms and settings.update_baseline,
     )
     config.pluginmanager.register(ControllerHooks(controller, runtime), "oscura-controller")
     progress = None

@@ -56,6 +56,14 @@ def add_options(parser: pytest.Parser) -> None:
         "drifting and outlier captures with their waveforms, each group's distributions",
     )
     group.addoption(
+        "--oscura-baseline-waveforms",
+        action="store_true",
+        dest="oscura_baseline_waveforms",
+        default=None,
+        help="With --oscura-update-baseline, also store a small min/max envelope of every "
+        "accepted capture next to the baseline, which the HTML report draws under tonight's",
+    )
+    group.addoption(
         "--oscura-progress",
         dest="oscura_progress",
         default=None,
@@ -129,6 +137,12 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("oscura_baseline", type="string", default="", help="Like --oscura-baseline")
     parser.addini("oscura_report", type="string", default="", help="Like --oscura-report")
     parser.addini("oscura_html", type="string", default="", help="Like --oscura-html")
+    parser.addini(
+        "oscura_baseline_waveforms",
+        type="bool",
+        default=False,
+        help="Like --oscura-baseline-waveforms",
+    )
     parser.addini("oscura_progress", type="string", default="auto", help="Like --oscura-progress")
     parser.addini(
         "oscura_progress_interval",
@@ -174,6 +188,7 @@ class Settings:
     strategy: str = AUTO
     workers: int | None = None
     html: Path | None = None
+    baseline_waveforms: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -188,6 +203,7 @@ class Settings:
         baseline_text = config.getoption("oscura_baseline") or config.getini("oscura_baseline")
         report_text = config.getoption("oscura_report") or config.getini("oscura_report")
         html_text = config.getoption("oscura_html") or config.getini("oscura_html")
+        waveforms = config.getoption("oscura_baseline_waveforms")
         progress = config.getoption("oscura_progress") or config.getini("oscura_progress")
         if progress not in PROGRESS_MODES:
             raise pytest.UsageError(
@@ -235,6 +251,9 @@ class Settings:
             strategy=strategy,
             workers=workers,
             html=(invocation_dir / html_text).resolve() if html_text else None,
+            baseline_waveforms=bool(
+                config.getini("oscura_baseline_waveforms") if waveforms is None else waveforms
+            ),
         )
 
     def validate(self) -> None:

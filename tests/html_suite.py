@@ -129,6 +129,7 @@ def night(
     update: bool = False,
     report: Path | None = None,
     html: Path | None = None,
+    baseline_waveforms: bool = False,
 ) -> Controller:
     """Measure and judge every capture below ``root`` like one pytest run, then finish it."""
     captures_root = CaptureRoot.open(root, root.name, None)
@@ -138,6 +139,7 @@ def night(
         report,
         root.parent,
         html_path=html,
+        baseline_waveforms=baseline_waveforms,
         strategy="serial (test helper)",
     )
     baseline = None if update else captures_root.baseline()

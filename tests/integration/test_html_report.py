@@ -1,4 +1,4 @@
-"""``--oscura-html`` through pytest itself (pytester)."""
+"""``--oscura-html`` and ``--oscura-baseline-waveforms`` through pytest itself (pytester)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,48 @@ def test_the_page_after_a_resumed_run_with_any_strategy(
     page = parse((pytester.path / "report.html").read_text())
     assert_self_contained(page)
     assert [f["data-key"] for f in page.figures("capture-plot")] == ["psu/rail.npy::CH1"]
+
+
+@pytest.mark.parametrize("xdist", XDIST_MODES)
+def test_baseline_waveforms_are_stored_once_and_drawn(
+    pytester: pytest.Pytester, xdist: list[str]
+) -> None:
+    caps = make_suite(pytester.path / "caps")
+    folder = caps / "oscura-baseline.waveforms"
+    update = ["--oscura-captures", "caps", "--oscura-update-baseline", *xdist]
+    pytester.runpytest(*update).assert_outcomes(passed=ITEMS)
+    assert not folder.exists()  # only with the option
+    first = pytester.runpytest(*update, "--oscura-baseline-waveforms")
+    first.stdout.fnmatch_lines(
+        ["oscura: baseline waveforms *oscura-baseline.waveforms: 5 written, 0 unchanged, 0 removed"]
+    )
+    files = sorted(folder.iterdir())
+    assert len(files) == ITEMS
+    assert all(p.suffix == ".json" and p.stat().st_size < 8000 for p in files)
+    stored = {p.name: p.read_bytes() for p in files}
+    again = pytester.runpytest(*update, "--oscura-baseline-waveforms")
+    again.stdout.fnmatch_lines(["*: 0 written, 5 unchanged, 0 removed"])
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == stored
+
+    np.save(caps / "psu" / "rail.npy", 3.4 + 0.01 * sine())
+    check = pytester.runpytest("--oscura-captures", "caps", "--oscura-html", "r.html", *xdist)
+    check.assert_outcomes(passed=ITEMS - 1, failed=1)
+    card = parse((pytester.path / "r.html").read_text()).cards()["c-caps-psu-rail.npy--CH1"]
+    assert 'class="acc' in card
+    assert "accepted" in card
+
+    (caps / "sig" / "scope.csv").unlink()
+    removed = pytester.runpytest(*update, "--oscura-baseline-waveforms")
+    removed.stdout.fnmatch_lines(["*: 1 written, 3 unchanged, 1 removed"])
+    assert len(list(folder.iterdir())) == ITEMS - 1
+
+
+def test_a_check_run_with_the_option_stores_nothing(pytester: pytest.Pytester) -> None:
+    caps = make_suite(pytester.path / "caps")
+    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
+    result = pytester.runpytest("--oscura-captures", "caps", "--oscura-baseline-waveforms")
+    result.assert_outcomes(passed=ITEMS)
+    assert not (caps / "oscura-baseline.waveforms").exists()
 
 
 def test_the_ini_option(pytester: pytest.Pytester) -> None:

@@ -67,11 +67,14 @@ class TestStoredEnvelopes:
         value = self._envelope()
         text = encode_envelope("a/b.npy::CH1", value)
         assert text == encode_envelope("a/b.npy::CH1", value)
-        assert text.startswith("{") and '"schema": "pytest-oscura-envelope/1"' in text
+        assert text.startswith("{")
+        assert '"schema": "pytest-oscura-envelope/1"' in text
         assert len(text.encode()) < 8000  # a few kB
         back = decode_envelope(text)
         assert back is not None
-        assert back.samples == 100_000 and back.sample_rate_hz == 1e6 and back.units == "V"
+        assert back.samples == 100_000
+        assert back.sample_rate_hz == 1e6
+        assert back.units == "V"
         np.testing.assert_array_equal(back.low, value.low.astype(np.float32))
         np.testing.assert_array_equal(back.high, value.high.astype(np.float32))
 
@@ -108,7 +111,8 @@ class TestStoredEnvelopes:
         assert store_envelope(tmp_path / "w", "k::CH1", value) is False
         assert envelope_path(tmp_path / "w", "k::CH1").read_bytes() == first
         back = read_envelope(tmp_path / "w", "k::CH1")
-        assert back is not None and back.columns == STORED_COLUMNS
+        assert back is not None
+        assert back.columns == STORED_COLUMNS
         assert read_envelope(tmp_path / "w", "other::CH1") is None
         assert remove_envelope(tmp_path / "w", "k::CH1") is True
         assert remove_envelope(tmp_path / "w", "k::CH1") is False
@@ -125,4 +129,5 @@ class TestStoredEnvelopes:
         again = store_baseline_waveforms(root, None, folder, ["a.npy::CH1"], ["old.npy::CH1"])
         assert (again.written, again.unchanged, again.removed) == (0, 1, 0)
         stored = read_envelope(folder, "a.npy::CH1")
-        assert stored is not None and stored.sample_rate_hz == 1000.0
+        assert stored is not None
+        assert stored.sample_rate_hz == 1000.0

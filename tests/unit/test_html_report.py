@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_oscura.__main__ import main
+from pytest_oscura.report.envelope import waveforms_folder
 from pytest_oscura.report.html import MAX_PLOTTED, render_html
 from tests.html_check import assert_self_contained, parse
 from tests.html_suite import break_captures, night, write_suite
@@ -25,11 +26,11 @@ def _fixed_date(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """30 captures, accepted; then 6 broken and the rails drifted."""
+    """30 captures, accepted with stored waveforms; then 6 broken and the rails drifted."""
     base = tmp_path_factory.mktemp("small")
     root = base / "caps"
     paths = write_suite(root, 30)
-    night(root, update=True)
+    night(root, update=True, baseline_waveforms=True)
     break_captures(paths, 6, drift_rails=True)
     night(root, report=base / "report.json", html=base / "report.html")
     return base
@@ -112,6 +113,7 @@ def test_each_card_has_its_table_marks_and_accept_command(small: Path) -> None:
     assert rail.count("<svg") == 1
     assert "mean 3.4" in rail
     assert "baseline 3.3" in rail
+    assert 'class="acc' in rail  # over the accepted waveform
 
 
 def test_the_filter_works_without_javascript(small: Path) -> None:
@@ -203,7 +205,7 @@ def test_a_clean_night_says_so(tmp_path: Path) -> None:
 def test_sizes_of_a_night_of_1000_captures_with_30_failures(tmp_path: Path) -> None:
     root = tmp_path / "caps"
     paths = write_suite(root, 1000, samples=2000)
-    night(root, update=True)
+    night(root, update=True, baseline_waveforms=True)
     break_captures(paths, 30)
     night(root, report=tmp_path / "r.json", html=tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
@@ -221,8 +223,10 @@ def test_sizes_of_a_night_of_1000_captures_with_30_failures(tmp_path: Path) -> N
 def test_a_long_record_stays_small(tmp_path: Path) -> None:
     root = tmp_path / "caps"
     paths = write_suite(root, 3, samples=1_000_000)
-    night(root, update=True)
+    night(root, update=True, baseline_waveforms=True)
     break_captures(paths, 3)
+    folder = waveforms_folder(root / "oscura-baseline.json")
+    assert all(p.stat().st_size < 8000 for p in folder.iterdir())
     night(root, html=tmp_path / "r.html")
     cards = parse((tmp_path / "r.html").read_text()).cards()
     assert len(cards) == 3
