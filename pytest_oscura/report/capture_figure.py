@@ -103,7 +103,8 @@ def figure_for(data: PageData, entry: Entry, source: WaveformSource | None) -> s
             else ", every sample drawn"
         )
         + (
-            "; orange: the accepted waveform stored with the baseline."
+            "; orange: the accepted waveform stored with the baseline (its min/max "
+            "columns: a band under tonight's record, boxes in the zoom)."
             if accepted is not None
             else "; no accepted waveform stored (an update run with "
             "--oscura-baseline-waveforms stores one)."

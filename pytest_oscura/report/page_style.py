@@ -84,6 +84,9 @@ footer{margin-top:32px;border-top:1px solid var(--line);padding-top:8px}
 .s-now{fill:rgba(9,105,218,.35);stroke:#0969da;stroke-width:.8}
 .ln{fill:none;stroke-width:1.3}
 .acc{fill:none;stroke:#e16f24;stroke-width:1.1;stroke-opacity:.9}.s-acc{fill:#e16f24}
+.accf{fill:rgba(225,111,36,.5);stroke:#e16f24;stroke-width:.6}
+.accz{fill:rgba(225,111,36,.25);stroke:#e16f24;stroke-width:.8}
+.accz.ln{fill:none;stroke-width:1.1}
 .lvl{stroke:#8250df;stroke-width:1.2}.s-lvl{fill:#8250df}
 .lt{fill:#8250df;font-size:10.5px}
 .ref{stroke:#9a6700;stroke-width:.9;stroke-dasharray:5 3}.s-ref{fill:#9a6700}

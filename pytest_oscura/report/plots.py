@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pytest_oscura.report.envelope import Envelope, FloatArray
+from pytest_oscura.report.envelope import Envelope, FloatArray, column_starts
 from pytest_oscura.report.svg import (
     Frame,
     Scale,
@@ -76,14 +76,29 @@ def _trace(env: Envelope, sx: Scale, sy: Scale, offset_s: float, cls: str) -> st
 
 
 def _window(env: Envelope, start: float, stop: float, sx: Scale, sy: Scale, cls: str) -> str:
-    """The columns of ``env`` between ``start`` and ``stop`` (s), if enough resolve there."""
+    """The columns of ``env`` between ``start`` and ``stop`` (s), if enough resolve there.
+
+    Zoomed in, each column is drawn as the box it is (its time span × its min..max), never as
+    a line from one column to the next, which would draw a sharp edge as a slow ramp.
+    """
     times = env.times()
     inside = np.flatnonzero((times >= start) & (times <= stop))
     every = env.samples <= env.columns
     if inside.size < (2 if every else _MIN_ZOOM_COLUMNS):
         return ""
     a, b = int(inside[0]), int(inside[-1]) + 1
-    return _draw(times[a:b], env.low[a:b], env.high[a:b], every, sx, sy, cls)
+    if every:
+        return _draw(times[a:b], env.low[a:b], env.high[a:b], every, sx, sy, cls)
+    edges = np.append(column_starts(env.samples, env.columns), env.samples) / env.sample_rate_hz
+    left, right = sx.array(edges[a:b]), sx.array(edges[a + 1 : b + 1])
+    top, bottom = sy.array(env.high[a:b]), sy.array(env.low[a:b])
+    boxes = "".join(
+        f"M{x1:.1f} {y1:.1f}H{x2:.1f}V{y2:.1f}H{x1:.1f}z"
+        for x1, x2, y1, y2 in zip(
+            left.tolist(), right.tolist(), top.tolist(), bottom.tolist(), strict=True
+        )
+    )
+    return f'<path class="{cls}" d="{boxes}"/>'
 
 
 def spread(
@@ -145,9 +160,12 @@ def waveform_svg(
     ]
     sx, sy = frame.scales((0.0, duration), padded(values, 0.08))
     body = axes(frame, sx, sy, "s", env.units)
-    body.append(_trace(env, sx, sy, 0.0, "s-now"))
     if accepted is not None:
-        body.append(_trace(accepted, sx, sy, 0.0, "acc"))
+        # Under tonight's band: where they agree tonight's covers it, where they differ
+        # (amplitude, level, a missing burst) the accepted one shows beside it.
+        every = accepted.samples <= accepted.columns
+        body.append(_trace(accepted, sx, sy, 0.0, "acc" if every else "accf"))
+    body.append(_trace(env, sx, sy, 0.0, "s-now"))
     right: list[tuple[float, str]] = []
     if view.top is not None and view.base is not None:
         for name, level in (("top", view.top), ("base", view.base)):
@@ -191,14 +209,14 @@ def zoom_svg(
     start, stop = zoom.start_s, zoom.start_s + env.duration_s
     values = [float(np.min(env.low)), float(np.max(env.high))]
     sx, sy = Frame(WIDTH, 230).scales((start, stop), padded(values, 0.1))
-    old = _window(accepted, start, stop, sx, sy, "acc") if accepted is not None else ""
+    old = _window(accepted, start, stop, sx, sy, "accz") if accepted is not None else ""
     entries = [("s-now", "samples")]
     if old:
         entries.append(("s-acc", "accepted"))
     entries.append(("s-ins", "10/50/90 % instants"))
     frame = _frame(230, entries)
     sx, sy = frame.scales((start, stop), padded(values, 0.1))
-    old = _window(accepted, start, stop, sx, sy, "acc") if accepted is not None else ""
+    old = _window(accepted, start, stop, sx, sy, "accz") if accepted is not None else ""
     body = axes(frame, sx, sy, "s", env.units)
     body.append(_trace(env, sx, sy, start, "s-now"))
     body.append(old)
