@@ -3,7 +3,9 @@
 Each command lives in its module and declares itself through ``add_parser``; this module only
 dispatches:
 
-* ``compare OLD.json NEW.json``: batch against batch (:mod:`pytest_oscura.report.compare`).
+* ``compare OLD.json NEW.json``: batch against batch (:mod:`pytest_oscura.report.compare`);
+* ``html REPORT.json -o report.html``: the HTML page of a report
+  (:mod:`pytest_oscura.report.html_command`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from pytest_oscura.report import compare
+from pytest_oscura.report import compare, html_command
 
 PROG = "python -m pytest_oscura"
 
@@ -21,6 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description="pytest-oscura tools")
     commands = parser.add_subparsers(dest="command", required=True)
     compare.add_parser(commands)
+    html_command.add_parser(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -4,12 +4,16 @@ Runs in the xdist controller or in a run without xdist, never in a worker. Recor
 inside test reports (``user_properties``), which reach the controller even when a worker dies
 later (PITFALLS 2), so they are the one channel results travel through. At the end of the run
 :meth:`Controller.finish` aggregates them, writes the baseline (update runs) and the JSON
-report, each once, and collects the lines the terminal summary shows.
+report, each once, and collects the lines the terminal summary shows. With ``--oscura-html``
+the page is rendered from the same report data (:mod:`pytest_oscura.report.html`); with
+``--oscura-baseline-waveforms`` an update run also stores the accepted captures' envelopes.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +33,13 @@ from pytest_oscura.baseline import (
 )
 from pytest_oscura.errors import BaselineError, LockTimeout, OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
-from pytest_oscura.report.json_report import build_report, write_report
+from pytest_oscura.report.json_report import (
+    Report,
+    RunInfo,
+    ToleranceDict,
+    build_report,
+    write_report,
+)
 from pytest_oscura.suite import CaptureRoot, root_of
 
 
@@ -52,6 +62,10 @@ class Controller:
     write_failed: bool = False  # a baseline or the report could not be written
     lines: list[str] = field(default_factory=list)
     lock_timeout_s: float = LOCK_TIMEOUT_S
+    html_path: Path | None = None
+    baseline_waveforms: bool = False
+    strategy: str = ""
+    started: float = field(default_factory=time.monotonic)
 
     def saw_every_item(self) -> bool:
         """Whether every collected item (after deselection) reported an outcome."""
@@ -188,10 +202,17 @@ class Controller:
                 f"--lf reruns exactly them: {shown}"
             )
         summary = self._summarize(records, baselines)
+        if self.report_path is None and self.html_path is None:
+            return
+        report = build_report(
+            records,
+            self.rootdir,
+            {r.display: r.path for r in self.roots},
+            summary,
+            self._run_info(records),
+            _baseline_values(records, baselines),
+        )
         if self.report_path is not None:
-            report = build_report(
-                records, self.rootdir, {r.display: r.path for r in self.roots}, summary
-            )
             try:
                 write_report(self.report_path, report)
             except OSError as exc:
@@ -201,6 +222,66 @@ class Controller:
                 )
             else:
                 self.lines.append(f"oscura: JSON report written to {self.report_path}")
+        if self.html_path is not None:
+            self._write_html(self.html_path, report)
+
+    def _write_html(self, path: Path, report: Report) -> None:
+        from pytest_oscura.report.html import render_html
+
+        try:
+            page = render_html(report)
+        except Exception as exc:  # a picture must not cost the run its verdict and baseline
+            self.lines.append(
+                f"oscura: HTML report NOT written: {type(exc).__name__}: {exc} (the JSON report "
+                "holds the same data; python -m pytest_oscura html renders it)"
+            )
+            return
+        try:
+            write_atomically(path, page)
+        except OSError as exc:
+            self.lines.append(f"oscura: HTML report NOT written to {path}: {exc.strerror or exc}")
+            return
+        size = len(page.encode("utf-8"))
+        self.lines.append(f"oscura: HTML report written to {path} ({size / 1024:.0f} kB)")
+
+    def _run_info(self, records: Sequence[CaptureRecord]) -> RunInfo:
+        """The ``"run"`` facts of the JSON report, which the HTML page shows and uses."""
+        from pytest_oscura.report.envelope import waveforms_folder
+        from pytest_oscura.suite import captures_args
+
+        return {
+            "strategy": self.strategy,
+            "duration_s": round(time.monotonic() - self.started, 3),
+            "roots": {root.display: str(root.path) for root in self.roots},
+            "accept_command": f"pytest {captures_args(self.roots)} --oscura-update-baseline",
+            "updated_baseline": self.update_baseline,
+            "baseline_waveforms": {
+                root.display: str(waveforms_folder(root.baseline_path)) for root in self.roots
+            },
+            "tolerances": self._tolerances(records),
+        }
+
+    def _tolerances(self, records: Sequence[CaptureRecord]) -> dict[str, dict[str, ToleranceDict]]:
+        """Per group and measurement, the tolerance its captures share (left out where they
+        differ: the page then draws no tolerance band)."""
+        roots = {root.display: root for root in self.roots}
+        found: dict[str, dict[str, ToleranceDict | None]] = {}
+        for record in records:
+            root = roots.get(record.root)
+            if root is None or record.error is not None:
+                continue
+            config = root.suite.for_capture(record.key.rpartition("::")[0], record.channel)
+            group = found.setdefault(record.group, {})
+            for name in record.measurements:
+                tolerance = config.tolerance_for(name)
+                mine: ToleranceDict = {"abs": tolerance.abs, "rel": tolerance.rel}
+                finite = math.isfinite(tolerance.abs) and math.isfinite(tolerance.rel)
+                if not finite or group.setdefault(name, mine) != mine:
+                    group[name] = None
+        return {
+            group: {name: tol for name, tol in sorted(names.items()) if tol is not None}
+            for group, names in sorted(found.items())
+        }
 
     def _summarize(
         self, records: list[CaptureRecord], baselines: Mapping[str, Baseline | None]
@@ -303,6 +384,11 @@ class Controller:
             f"oscura: baseline {root.baseline_path} {verb}: {len(changes.added)} added, "
             f"{len(changes.changed)} changed, {len(changes.removed)} removed"
         )
+        if self.baseline_waveforms:
+            accepted = sorted(
+                k for k, r in mine.items() if r.error is None and r.outcome in ("passed", "failed")
+            )
+            self._store_waveforms(root, accepted, sorted(set(old_entries) - set(new_entries)))
         if not whole_suite:
             self._report_stale(root, stale, removable=True)
         if errors:
@@ -310,6 +396,18 @@ class Controller:
                 f"oscura: {len(errors)} capture(s) failed to load; their baseline entries, if any, "
                 "are unchanged: " + _listed(errors)
             )
+
+    def _store_waveforms(self, root: CaptureRoot, keys: list[str], removed: list[str]) -> None:
+        """Store the envelope of every accepted capture next to the baseline (update runs)."""
+        from pytest_oscura.report.envelope import store_baseline_waveforms, waveforms_folder
+
+        folder = waveforms_folder(root.baseline_path)
+        done = store_baseline_waveforms(root.path, root.suite, folder, keys, removed)
+        text = f"oscura: baseline waveforms {folder}: {done.written} written, "
+        text += f"{done.unchanged} unchanged, {done.removed} removed"
+        if done.unreadable:
+            text += f", {len(done.unreadable)} unreadable ({'; '.join(done.unreadable[:3])})"
+        self.lines.append(text)
 
     def _report_stale(self, root: CaptureRoot, stale: list[str], *, removable: bool) -> None:
         if not stale:
@@ -412,3 +510,15 @@ def baseline_group_statistics(entries: Mapping[str, BaselineEntry]) -> dict[str,
         for key, entry in entries.items()
     ]
     return group_statistics(records)
+
+
+def _baseline_values(
+    records: Sequence[CaptureRecord], baselines: Mapping[str, Baseline | None]
+) -> dict[tuple[str, str], Mapping[str, float | None] | None]:
+    """Each record's baseline values (those it was judged against), by root and key."""
+    out: dict[tuple[str, str], Mapping[str, float | None] | None] = {}
+    for record in records:
+        baseline = baselines.get(record.root)
+        entry = None if baseline is None else baseline.captures.get(record.key)
+        out[(record.root, record.key)] = None if entry is None else entry.measurements
+    return out

@@ -70,8 +70,10 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         config.rootpath,
         outlier_method=settings.outliers,
         gate=settings.gate,
+        html_path=settings.html,
+        baseline_waveforms=settings.baseline_waveforms and settings.update_baseline,
     )
-    config.pluginmanager.register(ControllerHooks(controller), "oscura-controller")
+    config.pluginmanager.register(ControllerHooks(controller, runtime), "oscura-controller")
     progress = None
     if settings.progress != "off":
         hooks = ProgressHooks(config, settings.progress, settings.progress_interval_s)
@@ -156,8 +158,9 @@ class RunHooks:
 class ControllerHooks:
     """Hooks of the process that gathers results: the xdist controller or a run without xdist."""
 
-    def __init__(self, controller: Controller) -> None:
+    def __init__(self, controller: Controller, runtime: Runtime | None = None) -> None:
         self.controller = controller
+        self.runtime = runtime
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.controller.deselected += len(items)
@@ -185,6 +188,8 @@ class ControllerHooks:
             and controller.saw_every_item()
             and selects_whole_suite(session.config, [root.path for root in controller.roots])
         )
+        if self.runtime is not None:
+            controller.strategy = self.runtime.strategy_summary()
         controller.finish(
             stopped=_stop_reason(session, exitstatus),
             whole_suite=whole_suite,

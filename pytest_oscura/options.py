@@ -48,6 +48,22 @@ def add_options(parser: pytest.Parser) -> None:
         help="Write a JSON report of every capture's measurements and verdicts to PATH",
     )
     group.addoption(
+        "--oscura-html",
+        dest="oscura_html",
+        default=None,
+        metavar="PATH",
+        help="Write a self-contained HTML report with plots to PATH: the verdict, the failing, "
+        "drifting and outlier captures with their waveforms, each group's distributions",
+    )
+    group.addoption(
+        "--oscura-baseline-waveforms",
+        action="store_true",
+        dest="oscura_baseline_waveforms",
+        default=None,
+        help="With --oscura-update-baseline, also store a small min/max envelope of every "
+        "accepted capture next to the baseline, which the HTML report draws under tonight's",
+    )
+    group.addoption(
         "--oscura-progress",
         dest="oscura_progress",
         default=None,
@@ -120,6 +136,13 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini("oscura_baseline", type="string", default="", help="Like --oscura-baseline")
     parser.addini("oscura_report", type="string", default="", help="Like --oscura-report")
+    parser.addini("oscura_html", type="string", default="", help="Like --oscura-html")
+    parser.addini(
+        "oscura_baseline_waveforms",
+        type="bool",
+        default=False,
+        help="Like --oscura-baseline-waveforms",
+    )
     parser.addini("oscura_progress", type="string", default="auto", help="Like --oscura-progress")
     parser.addini(
         "oscura_progress_interval",
@@ -164,6 +187,8 @@ class Settings:
     gate: GateSpec = field(default_factory=GateSpec)
     strategy: str = AUTO
     workers: int | None = None
+    html: Path | None = None
+    baseline_waveforms: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -177,6 +202,8 @@ class Settings:
             captures = tuple((p.resolve(), _relative(p, root)) for p in ini_paths)
         baseline_text = config.getoption("oscura_baseline") or config.getini("oscura_baseline")
         report_text = config.getoption("oscura_report") or config.getini("oscura_report")
+        html_text = config.getoption("oscura_html") or config.getini("oscura_html")
+        waveforms = config.getoption("oscura_baseline_waveforms")
         progress = config.getoption("oscura_progress") or config.getini("oscura_progress")
         if progress not in PROGRESS_MODES:
             raise pytest.UsageError(
@@ -223,6 +250,10 @@ class Settings:
             gate=_gate(config.getoption("oscura_gate") or config.getini("oscura_gate")),
             strategy=strategy,
             workers=workers,
+            html=(invocation_dir / html_text).resolve() if html_text else None,
+            baseline_waveforms=bool(
+                config.getini("oscura_baseline_waveforms") if waveforms is None else waveforms
+            ),
         )
 
     def validate(self) -> None:
@@ -237,6 +268,15 @@ class Settings:
             )
         if self.baseline is not None and self.baseline.is_dir():
             raise pytest.UsageError(f"--oscura-baseline {self.baseline}: is a directory")
+        if self.html is not None and self.html.is_dir():
+            raise pytest.UsageError(
+                f"--oscura-html {self.html}: is a directory; name the file, e.g. "
+                f"{self.html / 'oscura-report.html'}"
+            )
+        if self.html is not None and self.html == self.report:
+            raise pytest.UsageError(
+                "--oscura-html and --oscura-report name the same file; give each its own"
+            )
 
 
 def _gate(text: str) -> GateSpec:

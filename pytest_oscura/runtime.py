@@ -62,7 +62,9 @@ class Runtime:
     @property
     def captures_args(self) -> str:
         """The ``--oscura-captures`` arguments of this run, as the user wrote them (for hints)."""
-        return " ".join(f"--oscura-captures {root.display}" for root in self.roots)
+        from pytest_oscura.suite import captures_args
+
+        return captures_args(self.roots)
 
     # -- results ------------------------------------------------------------------------------
 
@@ -129,6 +131,15 @@ class Runtime:
         count = self._workers() or cpu_count()
         workers = f", {count} workers" if self.strategy in ("thread", "process") else ""
         return f"oscura: strategy {self.strategy}{workers} (requested)"
+
+    def strategy_summary(self) -> str:
+        """The strategy this run measured with, in a few words (for the reports)."""
+        if self.xdist_workers and not self.xdist_worker:
+            chosen = "serial" if self.strategy == AUTO else self.strategy
+            return f"{chosen} in each of {self.xdist_workers} xdist workers"
+        if self.plan is not None:
+            return self.plan.describe() + (" (auto)" if self.strategy == AUTO else "")
+        return self.strategy
 
     def start(self, jobs: Sequence[FileJob]) -> None:
         """Resolve the plan for ``jobs`` (in run order) and, unless serial, start prefetching.

@@ -206,3 +206,8 @@ def root_of(roots: Sequence[CaptureRoot], path: Path) -> CaptureRoot | None:
     """The innermost root containing ``path`` (roots may nest)."""
     containing = [root for root in roots if root.contains(path)]
     return max(containing, key=lambda root: len(root.path.parts)) if containing else None
+
+
+def captures_args(roots: Sequence[CaptureRoot]) -> str:
+    """The ``--oscura-captures ...`` arguments of a run, as the user wrote them (for hints)."""
+    return " ".join(f"--oscura-captures {root.display}" for root in roots)

@@ -6,15 +6,24 @@ Layout (``schema`` :data:`SCHEMA`)::
     {"schema": "pytest-oscura-report/1", "plugin_version": "…", "date": "YYYY-MM-DD",
      "captures": [one CaptureRecord as a dict, plus "path", per item, sorted by node id],
      "summary": {the run's aggregate summary: counts, groups, outliers, drift, gate, notes}}
+
+Keys added within schema 1 (readers ignore what they do not know), written by the plugin for the
+HTML report (``python -m pytest_oscura html`` renders a page from a report file alone):
+
+* per capture ``"baseline"``: the baseline entry's values the capture was judged against
+  (``null`` where it had none);
+* ``"run"`` (:class:`RunInfo`): the strategy, duration, captures roots, the accept command, the
+  stored baseline waveforms folders and the tolerances per group and measurement.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from pytest_oscura._files import json_text, write_atomically
 from pytest_oscura._version import __version__
@@ -28,9 +37,33 @@ SCHEMA = "pytest-oscura-report/1"
 
 
 class CaptureEntry(RecordDict):
-    """One item of the report: its record, and its capture file relative to pytest's rootdir."""
+    """One item of the report: its record, its capture file relative to pytest's rootdir, and
+    the baseline values it was judged against (``None``: no baseline entry)."""
 
     path: str
+    baseline: NotRequired[dict[str, float | None] | None]
+
+
+class ToleranceDict(TypedDict):
+    abs: float
+    rel: float
+
+
+class RunInfo(TypedDict):
+    """Facts of the run the HTML page shows and needs to find the capture files again.
+
+    ``roots`` and ``baseline_waveforms`` map each captures root as displayed to an absolute
+    folder; ``tolerances`` is ``{group: {measurement: {"abs", "rel"}}}`` where every capture of
+    the group has the same tolerance for the measurement.
+    """
+
+    strategy: str
+    duration_s: float
+    roots: dict[str, str]
+    accept_command: str
+    updated_baseline: bool
+    baseline_waveforms: dict[str, str]
+    tolerances: dict[str, dict[str, ToleranceDict]]
 
 
 class Report(TypedDict):
@@ -39,6 +72,7 @@ class Report(TypedDict):
     date: str
     captures: list[CaptureEntry]
     summary: Summary
+    run: NotRequired[RunInfo]
 
 
 class ReportError(Exception):
@@ -50,6 +84,8 @@ def build_report(
     rootdir: Path,
     roots: Mapping[str, Path],
     summary: Summary,
+    run: RunInfo | None = None,
+    baselines: Mapping[tuple[str, str], Mapping[str, float | None] | None] | None = None,
 ) -> Report:
     """The report as plain data.
 
@@ -58,6 +94,9 @@ def build_report(
         rootdir: pytest's rootdir; capture paths are given relative to it.
         roots: captures root as displayed → absolute folder, to locate each capture file.
         summary: the run's aggregate summary.
+        run: the run's facts for the HTML page (the ``"run"`` key), if given.
+        baselines: ``(root, key)`` → the baseline values each capture was judged against
+            (the ``"baseline"`` key of each capture), if given; non-finite values become null.
     """
     captures: list[CaptureEntry] = []
     for record in sorted(records, key=lambda r: r.nodeid):
@@ -67,14 +106,23 @@ def build_report(
             path = absolute.relative_to(rootdir).as_posix()
         except ValueError:
             path = absolute.as_posix()
-        captures.append({**record.to_dict(), "path": path})
-    return {
+        values = None if baselines is None else baselines.get((record.root, record.key))
+        baseline = None if values is None else _finite_values(values)
+        captures.append({**record.to_dict(), "path": path, "baseline": baseline})
+    report: Report = {
         "schema": SCHEMA,
         "plugin_version": __version__,
         "date": today(),
         "captures": captures,
         "summary": summary,
     }
+    if run is not None:
+        report["run"] = run
+    return report
+
+
+def _finite_values(values: Mapping[str, float | None]) -> dict[str, float | None]:
+    return {k: v if v is not None and math.isfinite(v) else None for k, v in values.items()}
 
 
 def write_report(path: Path, report: Report) -> None:
@@ -87,6 +135,8 @@ class LoadedReport:
 
     records: list[CaptureRecord]
     summary: Mapping[str, Any]
+    #: the whole report as read (the HTML page renders from it)
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 def read_report(path: Path) -> LoadedReport:
@@ -106,7 +156,7 @@ def read_report(path: Path) -> LoadedReport:
         raise ReportError(f"{path}: not a pytest-oscura JSON report (no 'captures' list)")
     records = [_record(entry, path) for entry in data["captures"]]
     summary = data.get("summary")
-    return LoadedReport(records, summary if isinstance(summary, dict) else {})
+    return LoadedReport(records, summary if isinstance(summary, dict) else {}, data)
 
 
 def _record(data: Any, where: Path) -> CaptureRecord:

@@ -119,6 +119,19 @@ def test_json_report(pytester: pytest.Pytester, xdist: list[str]) -> None:
     assert sorted(report["summary"]["groups"]) == ["caps [FS]", "caps [V]"]
     counts = report["summary"]["counts"]
     assert (counts["passed"], counts["failed"], counts["error"], counts["skipped"]) == (4, 1, 1, 0)
+    # Added within schema 1 for the HTML page: the baseline each capture was judged against,
+    # and the run's facts.
+    assert rail["baseline"]["mean"] == pytest.approx(3.3)
+    assert broken["baseline"] is None
+    run = report["run"]
+    assert run["roots"] == {"caps": str(caps)}
+    assert run["accept_command"] == "pytest --oscura-captures caps --oscura-update-baseline"
+    assert run["strategy"] == ("serial in each of 2 xdist workers" if xdist else "serial (auto)")
+    assert run["duration_s"] >= 0
+    assert run["updated_baseline"] is False
+    assert run["baseline_waveforms"] == {"caps": str(caps / "oscura-baseline.waveforms")}
+    assert run["tolerances"]["caps"]["mean"] == {"abs": 0.01, "rel": 0.0}
+    assert run["tolerances"]["caps"]["rms"] == {"abs": 0.0, "rel": 0.01}
 
 
 def test_measurements_reach_junitxml(pytester: pytest.Pytester) -> None:

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 
-def test_importing_the_plugin_imports_neither_numpy_nor_scipy() -> None:
+def test_importing_the_plugin_imports_neither_numpy_nor_scipy_nor_the_html_report() -> None:
     code = (
         "import sys, pytest_oscura.plugin, pytest_oscura; "
-        "print(sorted(m for m in ('numpy', 'scipy', 'cupy') if m in sys.modules))"
+        "print(sorted(m for m in ('numpy', 'scipy', 'cupy', 'matplotlib', "
+        "'pytest_oscura.report.html') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
