@@ -17,7 +17,14 @@ from pathlib import Path
 from pytest_oscura._files import write_atomically
 from pytest_oscura._version import __version__
 from pytest_oscura.aggregate import BaselineValue, GateSpec, Stats, Summary
-from pytest_oscura.baseline import Baseline, BaselineEntry, build, diff, render
+from pytest_oscura.baseline import (
+    Baseline,
+    BaselineEntry,
+    Changes,
+    build,
+    diff,
+    render,
+)
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report.json_report import build_report, write_report
@@ -143,7 +150,7 @@ class Controller:
         interrupted: bool,
         whole_suite: bool,
     ) -> None:
-        mine = {r.key: r for r in records if r.root == root.display}
+        mine = [r for r in records if r.root == root.display]
         try:
             old = root.baseline()
         except OscuraError as exc:
@@ -152,8 +159,12 @@ class Controller:
                 return
             self.lines.append(f"oscura: replacing unreadable baseline: {exc}")
             old = None
-        old_entries = dict(old.captures) if old is not None else {}
-        stale = sorted(k for k in old_entries if k not in mine and root.is_stale(k))
+        seen = {r.key for r in mine}
+        stale = sorted(
+            k
+            for k in (old.captures if old is not None else {})
+            if k not in seen and root.is_stale(k)
+        )
         if not self.update_baseline:
             self._report_stale(root, stale, removable=False)
             return
@@ -163,34 +174,13 @@ class Controller:
                 f"oscura: baseline {root.baseline_path} NOT written: {why}, results are incomplete"
             )
             return
-        new_entries = dict(old_entries)
-        for key, record in mine.items():
-            if record.error is None and record.outcome in ("passed", "failed"):
-                new_entries[key] = BaselineEntry(
-                    dict(record.measurements), record.group, record.units
-                )
-        if whole_suite:
-            for key in stale:
-                del new_entries[key]
-        errors = sorted(k for k, r in mine.items() if r.error is not None)
-        changes = diff(old_entries, new_entries)
-        if changes.any or old is None:
-            baseline = build(
-                dict(sorted(new_entries.items())),
-                baseline_group_statistics(new_entries),
-                __version__,
-            )
-            write_atomically(root.baseline_path, render(baseline))
-            verb = "written"
-        else:
-            verb = "unchanged"
-        self.lines.append(
-            f"oscura: baseline {root.baseline_path} {verb}: {len(changes.added)} added, "
-            f"{len(changes.changed)} changed, {len(changes.removed)} removed"
-        )
+        update = update_baseline_entries(old, mine, stale, whole_suite=whole_suite)
+        verb = write_baseline(root.baseline_path, update)
+        self.lines.append(baseline_line(root.baseline_path, update, verb))
         if not whole_suite:
             self._report_stale(root, stale, removable=True)
-        if errors:
+        if update.errors:
+            errors = update.errors
             self.lines.append(
                 f"oscura: {len(errors)} capture(s) failed to load; their baseline entries, if any, "
                 "are unchanged: " + ", ".join(errors[:5]) + (" ..." if len(errors) > 5 else "")
@@ -211,6 +201,72 @@ class Controller:
             f"oscura: {len(stale)} baseline {entries} of {root.baseline_path.name} in "
             f"{root.display} {verb} no capture any more ({how}): {shown}"
         )
+
+
+@dataclass(frozen=True)
+class BaselineUpdate:
+    """What an update run does to one baseline file (:func:`update_baseline_entries`).
+
+    Attributes:
+        entries: the new file's captures, sorted by key.
+        changes: keys added, changed and removed against the old file.
+        errors: keys whose capture failed to load (their old entries, if any, are kept).
+        needed: whether the file must be written (something changed, or there was none).
+    """
+
+    entries: dict[str, BaselineEntry]
+    changes: Changes
+    errors: list[str]
+    needed: bool
+
+
+def update_baseline_entries(
+    old: Baseline | None,
+    records: Iterable[CaptureRecord],
+    stale: Iterable[str],
+    *,
+    whole_suite: bool,
+) -> BaselineUpdate:
+    """Merge one captures root's records into its baseline: the one rule of every update.
+
+    Used by the controller at the end of an update run and by ``python -m pytest_oscura merge
+    --update-baseline``. Every record that measured (``passed`` or ``failed``, no error) sets its
+    entry; a record with an error keeps the old entry; ``stale`` keys (entries whose capture or
+    channel no longer exists) are removed only when ``whole_suite`` (nothing narrowed the run).
+    """
+    old_entries = dict(old.captures) if old is not None else {}
+    mine = {r.key: r for r in records}
+    new_entries = dict(old_entries)
+    for key, record in mine.items():
+        if record.error is None and record.outcome in ("passed", "failed"):
+            new_entries[key] = BaselineEntry(dict(record.measurements), record.group, record.units)
+    if whole_suite:
+        for key in stale:
+            new_entries.pop(key, None)
+    changes = diff(old_entries, new_entries)
+    return BaselineUpdate(
+        entries=dict(sorted(new_entries.items())),
+        changes=changes,
+        errors=sorted(k for k, r in mine.items() if r.error is not None),
+        needed=changes.any or old is None,
+    )
+
+
+def write_baseline(path: Path, update: BaselineUpdate) -> str:
+    """Write ``update`` to ``path`` atomically where needed; ``"written"`` or ``"unchanged"``."""
+    if not update.needed:
+        return "unchanged"
+    baseline = build(update.entries, baseline_group_statistics(update.entries), __version__)
+    write_atomically(path, render(baseline))
+    return "written"
+
+
+def baseline_line(path: Path, update: BaselineUpdate, verb: str) -> str:
+    changes = update.changes
+    return (
+        f"oscura: baseline {path} {verb}: {len(changes.added)} added, "
+        f"{len(changes.changed)} changed, {len(changes.removed)} removed"
+    )
 
 
 def summarize_batch(
