@@ -28,6 +28,7 @@ from pytest_oscura.baseline import (
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report.json_report import build_report, write_report
+from pytest_oscura.shards import Shard
 from pytest_oscura.suite import CaptureRoot
 
 
@@ -45,9 +46,11 @@ class Controller:
     sources: dict[str, str] = field(default_factory=dict)
     outlier_method: str = "mad"
     gate: GateSpec = field(default_factory=GateSpec)
+    shard: Shard | None = None
     summary_lines: list[str] = field(default_factory=list)
     gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
+    stale_keys: dict[str, list[str]] = field(default_factory=dict)
 
     def saw_every_item(self) -> bool:
         """Whether every collected item (after deselection) reported an outcome."""
@@ -160,11 +163,16 @@ class Controller:
             self.lines.append(f"oscura: replacing unreadable baseline: {exc}")
             old = None
         seen = {r.key for r in mine}
+        # A shard judges the keys of its own capture files only: together the shards judge each
+        # key once, and none reads the headers of the other shards' files.
         stale = sorted(
             k
             for k in (old.captures if old is not None else {})
-            if k not in seen and root.is_stale(k)
+            if k not in seen
+            and (self.shard is None or self.shard.holds_key(k))
+            and root.is_stale(k)
         )
+        self.stale_keys[root.display] = stale
         if not self.update_baseline:
             self._report_stale(root, stale, removable=False)
             return

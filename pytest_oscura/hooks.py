@@ -2,8 +2,9 @@
 
 :func:`start_run` (from ``pytest_configure``) builds the run's state and registers:
 
-* :class:`RunHooks` in every process: collect capture files, the header line, start the
-  execution strategy after collection and stop it at the end;
+* :class:`RunHooks` in every process: collect capture files, the header line, deselect the
+  capture files of other shards (``--oscura-shard``), start the execution strategy after
+  collection and stop it at the end;
 * :class:`ControllerHooks` in the process that gathers results (the xdist controller, or a run
   without xdist): every report's record, then the end of the run;
 * :class:`ProgressHooks` there too, unless progress is off.
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from pytest_oscura.progress import Progress
     from pytest_oscura.resume import ResultStore
     from pytest_oscura.runtime import Runtime
+    from pytest_oscura.shards import Shard
+
+# Set on the items --oscura-shard deselects: they are another shard's, not narrowed by the user,
+# so they do not make the run partial.
+OUT_OF_SHARD = pytest.StashKey[bool]()
 
 
 def start_run(config: pytest.Config, settings: Settings) -> None:
@@ -61,7 +67,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         xdist_worker=_xdist.is_worker(config),
     )
     add_roots_to_args(config, [root.path for root in roots])
-    config.pluginmanager.register(RunHooks(runtime), "oscura-run")
+    config.pluginmanager.register(RunHooks(runtime, settings.shard), "oscura-run")
     if runtime.xdist_worker:
         return
     controller = Controller(
@@ -71,6 +77,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         config.rootpath,
         outlier_method=settings.outliers,
         gate=settings.gate,
+        shard=settings.shard,
     )
     config.pluginmanager.register(ControllerHooks(controller), "oscura-controller")
     progress = None
@@ -96,8 +103,9 @@ def _result_store(config: pytest.Config) -> ResultStore:
 class RunHooks:
     """Hooks of every process of a run that checks captures (workers included)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, shard: Shard | None = None) -> None:
         self.runtime = runtime
+        self.shard = shard
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         runtime = self.runtime
@@ -105,6 +113,11 @@ class RunHooks:
             "updating the baseline" if runtime.update_baseline else "checking against the baseline"
         )
         lines = [f"oscura: {r.display} ({mode} {r.baseline_path.name})" for r in runtime.roots]
+        if self.shard is not None:
+            lines.append(
+                f"oscura: shard {self.shard}: capture files by a stable hash of their path below "
+                "the captures root; the other shards' items are deselected"
+            )
         return [*lines, runtime.strategy_header()]
 
     def pytest_collect_file(
@@ -118,6 +131,26 @@ class RunHooks:
         if root is None or file_path == root.baseline_path or format_for(file_path) is None:
             return None
         return CaptureFile.from_parent(parent, path=file_path, root=root, runtime=self.runtime)
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """``--oscura-shard K/N``: deselect the capture items of the other shards' files."""
+        if self.shard is None:
+            return
+        from pytest_oscura.collect import CaptureItem
+
+        kept: list[pytest.Item] = []
+        others: list[pytest.Item] = []
+        for item in items:
+            if isinstance(item, CaptureItem) and not self.shard.holds(item.parent.relative):
+                item.stash[OUT_OF_SHARD] = True
+                others.append(item)
+            else:
+                kept.append(item)
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = kept
 
     @pytest.hookimpl(tryfirst=True)  # before the terminal reporter asks for the lines below
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -142,7 +175,8 @@ class ControllerHooks:
         self.controller = controller
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.controller.deselected += len(items)
+        # Items of other shards leave the run whole: the merge of all shards covers them.
+        self.controller.deselected += sum(1 for i in items if not i.stash.get(OUT_OF_SHARD, False))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not _xdist.distributes(session.config):

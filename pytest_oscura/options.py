@@ -10,6 +10,7 @@ import pytest
 
 from pytest_oscura.aggregate.config import OUTLIER_METHODS
 from pytest_oscura.aggregate.gate import GateSpec, parse_gate
+from pytest_oscura.shards import Shard, parse_shard
 from pytest_oscura.strategies.choice import AUTO
 from pytest_oscura.strategies.choice import CHOICES as STRATEGY_CHOICES
 
@@ -112,6 +113,16 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="N",
         help="Threads or processes of the thread and process strategies. Default: one per CPU",
     )
+    group.addoption(
+        "--oscura-shard",
+        dest="oscura_shard",
+        default=None,
+        type=_shard,
+        metavar="K/N",
+        help="Run shard K of N: capture files are assigned by a stable hash of their path below "
+        "the captures root; the others are deselected. Merge the shards' --oscura-report files "
+        "with python -m pytest_oscura merge",
+    )
     parser.addini(
         "oscura_captures",
         type="paths",
@@ -133,6 +144,7 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("oscura_timeout", type="string", default="", help="Like --oscura-timeout")
     parser.addini("oscura_strategy", type="string", default="", help="Like --oscura-strategy")
     parser.addini("oscura_workers", type="string", default="", help="Like --oscura-workers")
+    parser.addini("oscura_shard", type="string", default="", help="Like --oscura-shard")
 
 
 def _positive_int(text: str) -> int:
@@ -143,6 +155,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of workers")
     return value
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -164,6 +183,7 @@ class Settings:
     gate: GateSpec = field(default_factory=GateSpec)
     strategy: str = AUTO
     workers: int | None = None
+    shard: Shard | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -201,6 +221,13 @@ class Settings:
                 workers = _positive_int(workers_text)
             except argparse.ArgumentTypeError as exc:
                 raise pytest.UsageError(f"oscura_workers in the ini file: {exc}") from None
+        shard: Shard | None = config.getoption("oscura_shard")
+        shard_text = config.getini("oscura_shard").strip()
+        if shard is None and shard_text:
+            try:
+                shard = parse_shard(shard_text)
+            except ValueError as exc:
+                raise pytest.UsageError(f"oscura_shard in the ini file: {exc}") from None
         return cls(
             captures=captures,
             baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
@@ -223,6 +250,7 @@ class Settings:
             gate=_gate(config.getoption("oscura_gate") or config.getini("oscura_gate")),
             strategy=strategy,
             workers=workers,
+            shard=shard,
         )
 
     def validate(self) -> None:
@@ -237,6 +265,13 @@ class Settings:
             )
         if self.baseline is not None and self.baseline.is_dir():
             raise pytest.UsageError(f"--oscura-baseline {self.baseline}: is a directory")
+        if self.shard is not None and self.update_baseline:
+            raise pytest.UsageError(
+                f"--oscura-update-baseline with --oscura-shard {self.shard} would write only this "
+                "shard's part of the baseline: run the shards without it and update from all of "
+                "them with: python -m pytest_oscura merge SHARD-REPORTS... --report OUT "
+                "--update-baseline"
+            )
 
 
 def _gate(text: str) -> GateSpec:

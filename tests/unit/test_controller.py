@@ -1,12 +1,18 @@
-"""The controller's end of the run, without pytest: the baseline update rule."""
+"""The controller's end of the run, without pytest: the baseline update rule and shards."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from pytest_oscura.baseline import Baseline, BaselineEntry
-from pytest_oscura.controller import update_baseline_entries, write_baseline
-from pytest_oscura.records import CaptureRecord
+from pytest_oscura.controller import Controller, update_baseline_entries, write_baseline
+from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
+from pytest_oscura.shards import Shard
+from pytest_oscura.suite import CaptureRoot
 
 
 def record(key: str, value: float = 1.0, **fields) -> CaptureRecord:
@@ -67,3 +73,42 @@ def test_write_baseline_only_when_needed(tmp_path: Path) -> None:
         "written"
     )
     assert path.exists()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> CaptureRoot:
+    caps = tmp_path / "caps"
+    caps.mkdir()
+    (caps / "oscura.toml").write_text("[defaults]\nsample_rate_hz = 1e5\n")
+    for index in range(12):
+        np.save(caps / f"c{index:02d}.npy", np.ones(10))
+    entries = {f"c{i:02d}.npy::CH1": BaselineEntry({"rms": 1.0}, "caps", "") for i in range(12)}
+    entries.update({f"gone{i}.npy::CH1": BaselineEntry({"rms": 1.0}, "caps", "") for i in range(6)})
+    batch = [record(key) for key in entries]
+    write_baseline(
+        caps / "oscura-baseline.json", update_baseline_entries(None, batch, [], whole_suite=True)
+    )
+    return CaptureRoot.open(caps, "caps", None)
+
+
+def feed(controller: Controller, records: list[CaptureRecord], source: str = "measured") -> None:
+    for rec in records:
+        controller.on_report(rec.nodeid, "setup", "passed", [(SOURCE_PROPERTY, source)])
+        controller.on_report(
+            rec.nodeid, "call", "passed", [(RECORD_PROPERTY, json.dumps(rec.to_dict()))]
+        )
+
+
+def test_a_shard_judges_the_stale_keys_of_its_own_files_only(root: CaptureRoot) -> None:
+    everything = sorted(f"gone{i}.npy::CH1" for i in range(6))
+    seen: list[str] = []
+    for index in (1, 2, 3):
+        shard = Shard(index, 3)
+        controller = Controller([root], False, None, root.path.parent, shard=shard)
+        present = [f"c{i:02d}.npy::CH1" for i in range(12)]
+        feed(controller, [record(key) for key in present if shard.holds_key(key)])
+        controller.finish(interrupted=False, whole_suite=True)
+        stale = controller.stale_keys["caps"]
+        assert all(shard.holds_key(key) for key in stale)
+        seen += stale
+    assert sorted(seen) == everything
