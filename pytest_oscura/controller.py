@@ -26,7 +26,7 @@ from pytest_oscura.baseline import (
     render,
 )
 from pytest_oscura.errors import OscuraError
-from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
+from pytest_oscura.records import LOST, RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report.json_report import build_report, write_report
 from pytest_oscura.shards import Shard
 from pytest_oscura.suite import CaptureRoot
@@ -51,6 +51,11 @@ class Controller:
     gate_failed: bool = False
     lines: list[str] = field(default_factory=list)
     stale_keys: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def lost_items(self) -> list[str]:
+        """Items whose results a cluster lost (a Dask worker died): no baseline is written."""
+        return sorted(nodeid for nodeid, source in self.sources.items() if source == LOST)
 
     def saw_every_item(self) -> bool:
         """Whether every collected item (after deselection) reported an outcome."""
@@ -97,14 +102,20 @@ class Controller:
                 f"oscura: {len(self.crashed_workers)} xdist worker(s) crashed "
                 f"({', '.join(self.crashed_workers)}); the summary covers the results that arrived"
             )
+        lost = self.lost_items
+        if lost:
+            self.lines.append(
+                f"oscura: the Dask cluster lost the results of {len(lost)} item(s) (a worker "
+                "died); they are errors, and no baseline is written"
+            )
         for root in self.roots:
             self._finish_root(root, records, interrupted=interrupted, whole_suite=whole_suite)
         if self.sources:
             resumed = sum(1 for source in self.sources.values() if source == "resumed")
             if resumed:
+                measured = sum(1 for source in self.sources.values() if source != "resumed")
                 self.lines.append(
-                    f"oscura: resumed {resumed} item(s) from stored results, "
-                    f"measured {len(self.sources) - resumed}"
+                    f"oscura: resumed {resumed} item(s) from stored results, measured {measured}"
                 )
         retry = [r for r in records if r.outcome in ("failed", "error")]
         if retry:
@@ -136,6 +147,8 @@ class Controller:
             f"xdist worker {worker} crashed; its unfinished captures are missing"
             for worker in self.crashed_workers
         ]
+        if self.lost_items:
+            notes.append(f"the Dask cluster lost the results of {len(self.lost_items)} item(s)")
         gate = self.gate
         if self.update_baseline and gate != GateSpec():
             notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")
@@ -176,8 +189,14 @@ class Controller:
         if not self.update_baseline:
             self._report_stale(root, stale, removable=False)
             return
-        if interrupted or self.crashed_workers:
-            why = "the run was interrupted" if interrupted else "an xdist worker crashed"
+        if interrupted or self.crashed_workers or self.lost_items:
+            why = (
+                "the run was interrupted"
+                if interrupted
+                else "an xdist worker crashed"
+                if self.crashed_workers
+                else "the Dask cluster lost results"
+            )
             self.lines.append(
                 f"oscura: baseline {root.baseline_path} NOT written: {why}, results are incomplete"
             )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -56,6 +56,13 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
             else "; fix it or rewrite it with --oscura-update-baseline"
         )
         raise pytest.UsageError(f"{exc}{hint}") from None
+    scheduler: Any = settings.dask_scheduler
+    if settings.strategy == "dask" and not _xdist.is_worker(config):
+        # A bad or unreachable address is a usage error now, before xdist starts workers.
+        scheduler = _dask_client(settings.dask_scheduler)
+        if _xdist.worker_count(config):  # the controller of -n N measures nothing itself
+            scheduler.close()
+            scheduler = settings.dask_scheduler
     runtime = Runtime(
         roots,
         settings.update_baseline,
@@ -65,6 +72,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         workers=settings.workers,
         xdist_workers=_xdist.worker_count(config),
         xdist_worker=_xdist.is_worker(config),
+        dask_scheduler=scheduler,
     )
     add_roots_to_args(config, [root.path for root in roots])
     config.pluginmanager.register(RunHooks(runtime, settings.shard), "oscura-run")
@@ -88,6 +96,24 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
     if _xdist.is_installed(config):
         hooks_ = _xdist.XdistControllerHooks(controller, progress)
         config.pluginmanager.register(hooks_, "oscura-xdist")
+
+
+def _dask_client(address: str | None) -> Any:
+    """A client connected to a scheduler with workers, or a one-line usage error."""
+    from pytest_oscura.errors import OscuraError
+    from pytest_oscura.strategies.dask_backend import DaskBackend, connect
+
+    assert address is not None  # Settings.validate checked it
+    try:
+        client = connect(address)
+    except OscuraError as exc:
+        raise pytest.UsageError(f"--oscura-strategy dask: {exc}") from None
+    try:
+        DaskBackend(client).threads()
+    except OscuraError as exc:
+        client.close()
+        raise pytest.UsageError(f"--oscura-strategy dask: {exc}") from None
+    return client
 
 
 def _result_store(config: pytest.Config) -> ResultStore:
@@ -157,8 +183,12 @@ class RunHooks:
         if session.config.option.collectonly or not session.items:
             return
         from pytest_oscura.collect import jobs_in_run_order
+        from pytest_oscura.errors import OscuraError
 
-        self.runtime.start(jobs_in_run_order(session.items))
+        try:
+            self.runtime.start(jobs_in_run_order(session.items))
+        except OscuraError as exc:  # the dask strategy's cluster went away since start-up
+            raise pytest.UsageError(f"--oscura-strategy {self.runtime.strategy}: {exc}") from None
 
     def pytest_report_collectionfinish(self) -> list[str]:
         return self.runtime.collection_lines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,8 +103,9 @@ def add_options(parser: pytest.Parser) -> None:
         dest="oscura_strategy",
         default=None,
         choices=STRATEGY_CHOICES,
-        help="How captures are measured: auto, serial, thread, process or gpu. Default: auto "
-        "(serial inside xdist workers)",
+        help="How captures are measured: auto, serial, thread, process, gpu or dask (a Dask "
+        "cluster, see --oscura-dask-scheduler). Default: auto (serial inside xdist workers; auto "
+        "never picks dask)",
     )
     group.addoption(
         "--oscura-workers",
@@ -122,6 +124,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Run shard K of N: capture files are assigned by a stable hash of their path below "
         "the captures root; the others are deselected. Merge the shards' --oscura-report files "
         "with python -m pytest_oscura merge",
+    )
+    group.addoption(
+        "--oscura-dask-scheduler",
+        dest="oscura_dask_scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler of --oscura-strategy dask, for example tcp://HOST:8786. "
+        "Default: $DASK_SCHEDULER_ADDRESS",
     )
     parser.addini(
         "oscura_captures",
@@ -145,6 +155,9 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("oscura_strategy", type="string", default="", help="Like --oscura-strategy")
     parser.addini("oscura_workers", type="string", default="", help="Like --oscura-workers")
     parser.addini("oscura_shard", type="string", default="", help="Like --oscura-shard")
+    parser.addini(
+        "oscura_dask_scheduler", type="string", default="", help="Like --oscura-dask-scheduler"
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -184,6 +197,7 @@ class Settings:
     strategy: str = AUTO
     workers: int | None = None
     shard: Shard | None = None
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -228,6 +242,11 @@ class Settings:
                 shard = parse_shard(shard_text)
             except ValueError as exc:
                 raise pytest.UsageError(f"oscura_shard in the ini file: {exc}") from None
+        scheduler = (
+            config.getoption("oscura_dask_scheduler")
+            or config.getini("oscura_dask_scheduler").strip()
+            or os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
+        )
         return cls(
             captures=captures,
             baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
@@ -251,6 +270,7 @@ class Settings:
             strategy=strategy,
             workers=workers,
             shard=shard,
+            dask_scheduler=scheduler or None,
         )
 
     def validate(self) -> None:
@@ -272,6 +292,20 @@ class Settings:
                 "them with: python -m pytest_oscura merge SHARD-REPORTS... --report OUT "
                 "--update-baseline"
             )
+        if self.strategy == "dask":
+            import importlib.util
+
+            if importlib.util.find_spec("distributed") is None:
+                raise pytest.UsageError(
+                    "--oscura-strategy dask needs Dask distributed: "
+                    "pip install 'pytest-oscura[dask]'"
+                )
+            if not self.dask_scheduler:
+                raise pytest.UsageError(
+                    "--oscura-strategy dask needs the scheduler's address: "
+                    "--oscura-dask-scheduler ADDRESS (ini oscura_dask_scheduler, or "
+                    "DASK_SCHEDULER_ADDRESS)"
+                )
 
 
 def _gate(text: str) -> GateSpec:

@@ -1,8 +1,10 @@
-"""The controller's end of the run, without pytest: the baseline update rule and shards."""
+"""The controller's end of the run, without pytest: the baseline update rule, shards, lost
+results and the report's ``run`` section."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +114,18 @@ def test_a_shard_judges_the_stale_keys_of_its_own_files_only(root: CaptureRoot) 
         assert all(shard.holds_key(key) for key in stale)
         seen += stale
     assert sorted(seen) == everything
+
+
+def test_lost_results_block_the_baseline(root: CaptureRoot) -> None:
+    before = root.baseline_path.read_bytes()
+    controller = Controller([root], True, None, root.path.parent)
+    feed(controller, [record("c00.npy::CH1", 2.0)])
+    feed(controller, [replace(record("c01.npy::CH1"), error="lost", measurements={})], "lost")
+    controller.finish(interrupted=False, whole_suite=False)
+    assert controller.lost_items == ["caps/c01.npy::CH1"]
+    assert any("NOT written: the Dask cluster lost results" in line for line in controller.lines)
+    assert root.baseline_path.read_bytes() == before
+    assert any(
+        "the Dask cluster lost the results of 1 item(s)" in line
+        for line in controller.summary_lines
+    )
