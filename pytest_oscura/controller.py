@@ -23,11 +23,12 @@ from pytest_oscura.baseline import (
     Changes,
     build,
     diff,
+    file_sha256,
     render,
 )
 from pytest_oscura.errors import OscuraError
 from pytest_oscura.records import LOST, RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
-from pytest_oscura.report.json_report import build_report, write_report
+from pytest_oscura.report.json_report import RootRun, RunInfo, build_report, write_report
 from pytest_oscura.shards import Shard
 from pytest_oscura.suite import CaptureRoot
 
@@ -91,6 +92,8 @@ class Controller:
     ) -> None:
         """Write the baseline (update runs) and the JSON report; fill :attr:`lines`."""
         records = self.final_records()
+        # What the run was checked against, before an update run rewrites the baseline.
+        baseline_hashes = {root.display: file_sha256(root.baseline_path) for root in self.roots}
         for root in self.roots:
             for folder, count in root.skipped_capture_folders(norecurse_patterns).items():
                 self.lines.append(
@@ -128,10 +131,42 @@ class Controller:
         summary = self._summarize(records)
         if self.report_path is not None:
             report = build_report(
-                records, self.rootdir, {r.display: r.path for r in self.roots}, summary
+                records,
+                self.rootdir,
+                {r.display: r.path for r in self.roots},
+                summary,
+                shard=self.shard,
+                run=self._run_info(baseline_hashes, interrupted, whole_suite),
             )
             write_report(self.report_path, report)
             self.lines.append(f"oscura: JSON report written to {self.report_path}")
+
+    def _run_info(
+        self, baseline_hashes: Mapping[str, str | None], interrupted: bool, whole_suite: bool
+    ) -> RunInfo:
+        """The report's ``run``: what a merge of shard reports must find equal, or refuse."""
+        from pytest_oscura.config import CONFIG_FILE_NAME
+
+        roots: list[RootRun] = [
+            {
+                "display": root.display,
+                "baseline": _relative_text(root.baseline_path, self.rootdir),
+                "baseline_sha256": baseline_hashes.get(root.display),
+                "config_sha256": file_sha256(root.path / CONFIG_FILE_NAME),
+                "stale": self.stale_keys.get(root.display, []),
+            }
+            for root in self.roots
+        ]
+        return {
+            "roots": roots,
+            "outliers": self.outlier_method,
+            "gate": self.gate.text,
+            "update_baseline": self.update_baseline,
+            "interrupted": interrupted,
+            "lost_workers": list(self.crashed_workers),
+            "lost_results": len(self.lost_items),
+            "whole_suite": whole_suite,
+        }
 
     def _summarize(self, records: list[CaptureRecord]) -> Summary:
         """Aggregate tonight's batch, judge outliers and drift, apply the gate."""
@@ -294,6 +329,14 @@ def baseline_line(path: Path, update: BaselineUpdate, verb: str) -> str:
         f"oscura: baseline {path} {verb}: {len(changes.added)} added, "
         f"{len(changes.changed)} changed, {len(changes.removed)} removed"
     )
+
+
+def _relative_text(path: Path, rootdir: Path) -> str:
+    """``path`` relative to pytest's rootdir (posix), else absolute: as report paths are given."""
+    try:
+        return path.relative_to(rootdir).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def summarize_batch(

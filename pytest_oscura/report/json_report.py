@@ -5,14 +5,21 @@ Layout (``schema`` :data:`SCHEMA`)::
 
     {"schema": "pytest-oscura-report/1", "plugin_version": "…", "date": "YYYY-MM-DD",
      "captures": [one CaptureRecord as a dict, plus "path", per item, sorted by node id],
-     "summary": {the run's aggregate summary: counts, groups, outliers, drift, gate, notes}}
+     "summary": {the run's aggregate summary: counts, groups, outliers, drift, gate, notes},
+     "shard": {"index": K, "count": N} or null,
+     "run": {what a merge of shard reports checks and needs, see RunInfo} or null,
+     "merged_from": [{"report": "shard-1.json", "shard": {...}}, ...] or null}
+
+``shard``, ``run`` and ``merged_from`` were added in 0.2.0; a report without them still reads
+(``compare`` needs only ``captures`` and ``summary``), but ``merge`` refuses it. ``run`` is
+``null`` only in a merged report made from reports that lacked it (none are: merge refuses).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -23,6 +30,7 @@ from pytest_oscura.records import CaptureRecord, RecordDict
 
 if TYPE_CHECKING:
     from pytest_oscura.aggregate import Summary
+    from pytest_oscura.shards import Shard
 
 SCHEMA = "pytest-oscura-report/1"
 
@@ -33,12 +41,73 @@ class CaptureEntry(RecordDict):
     path: str
 
 
+class ShardInfo(TypedDict):
+    """``--oscura-shard K/N``: ``{"index": K, "count": N}``."""
+
+    index: int
+    count: int
+
+
+class RootRun(TypedDict):
+    """One captures root of a run, as the merge checks it.
+
+    Attributes:
+        display: the root as given on the command line (the records' ``root``).
+        baseline: the baseline file, relative to pytest's rootdir where below it (posix).
+        baseline_sha256: SHA-256 of the baseline file the run was checked against, ``None``
+            where there was none.
+        config_sha256: SHA-256 of the root's ``oscura.toml``, ``None`` where it has none.
+        stale: baseline keys (of this shard's capture files) that name no capture any more.
+    """
+
+    display: str
+    baseline: str
+    baseline_sha256: str | None
+    config_sha256: str | None
+    stale: list[str]
+
+
+class RunInfo(TypedDict):
+    """How the run was made: the settings a merge must find equal, and whether it is whole.
+
+    Attributes:
+        roots: per captures root, in command-line order.
+        outliers: the outlier method (``--oscura-outliers``).
+        gate: the requested gate, canonical text (``--oscura-gate``; ``none``).
+        update_baseline: whether the run updated the baseline.
+        interrupted: whether the run was interrupted (Ctrl-C, ``-x``/``--maxfail`` is not).
+        lost_workers: xdist workers that crashed (their unfinished items are missing).
+        lost_results: items whose results a Dask cluster lost (a worker died).
+        whole_suite: whether nothing but ``--oscura-shard`` narrowed the run (no ``-k``,
+            ``-m``, ``--lf``, ``--deselect``, narrower paths) and every selected item reported.
+    """
+
+    roots: list[RootRun]
+    outliers: str
+    gate: str
+    update_baseline: bool
+    interrupted: bool
+    lost_workers: list[str]
+    lost_results: int
+    whole_suite: bool
+
+
+class MergedFrom(TypedDict):
+    """One report a merged report was made from: its path as given, and its shard."""
+
+    report: str
+    shard: ShardInfo | None
+
+
 class Report(TypedDict):
     schema: str
     plugin_version: str
     date: str
     captures: list[CaptureEntry]
     summary: Summary
+    shard: ShardInfo | None
+    run: RunInfo | None
+    merged_from: list[MergedFrom] | None
 
 
 class ReportError(Exception):
@@ -50,6 +119,9 @@ def build_report(
     rootdir: Path,
     roots: Mapping[str, Path],
     summary: Summary,
+    *,
+    shard: Shard | None = None,
+    run: RunInfo | None = None,
 ) -> Report:
     """The report as plain data.
 
@@ -58,9 +130,11 @@ def build_report(
         rootdir: pytest's rootdir; capture paths are given relative to it.
         roots: captures root as displayed → absolute folder, to locate each capture file.
         summary: the run's aggregate summary.
+        shard: the run's ``--oscura-shard``, if any.
+        run: how the run was made (:class:`RunInfo`).
     """
     captures: list[CaptureEntry] = []
-    for record in sorted(records, key=lambda r: r.nodeid):
+    for record in records:
         file_part = record.key.rsplit("::", 1)[0]
         absolute = roots[record.root] / file_part if record.root in roots else Path(file_part)
         try:
@@ -68,12 +142,30 @@ def build_report(
         except ValueError:
             path = absolute.as_posix()
         captures.append({**record.to_dict(), "path": path})
+    info: ShardInfo | None = None
+    if shard is not None:
+        info = {"index": shard.index, "count": shard.count}
+    return assemble_report(captures, summary, shard=info, run=run)
+
+
+def assemble_report(
+    captures: Iterable[CaptureEntry],
+    summary: Summary,
+    *,
+    shard: ShardInfo | None = None,
+    run: RunInfo | None = None,
+    merged_from: list[MergedFrom] | None = None,
+) -> Report:
+    """A report from finished capture entries (sorted here by node id): the one layout."""
     return {
         "schema": SCHEMA,
         "plugin_version": __version__,
         "date": today(),
-        "captures": captures,
+        "captures": sorted(captures, key=lambda entry: entry["nodeid"]),
         "summary": summary,
+        "shard": shard,
+        "run": run,
+        "merged_from": merged_from,
     }
 
 
@@ -84,10 +176,12 @@ def write_report(path: Path, report: Report) -> None:
 
 @dataclass(frozen=True)
 class LoadedReport:
-    """A report read back: its capture records and its summary (as written, unchecked)."""
+    """A report read back: its capture records and its summary (as written, unchecked), and
+    the whole JSON object (``data``) for tools that need more of it (``merge``)."""
 
     records: list[CaptureRecord]
     summary: Mapping[str, Any]
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 def read_report(path: Path) -> LoadedReport:
@@ -107,7 +201,7 @@ def read_report(path: Path) -> LoadedReport:
         raise ReportError(f"{path}: not a pytest-oscura JSON report (no 'captures' list)")
     records = [_record(entry, path) for entry in data["captures"]]
     summary = data.get("summary")
-    return LoadedReport(records, summary if isinstance(summary, dict) else {})
+    return LoadedReport(records, summary if isinstance(summary, dict) else {}, data)
 
 
 def _record(data: Any, where: Path) -> CaptureRecord:

@@ -59,6 +59,8 @@ def test_items_of_other_shards_are_deselected_and_every_file_is_in_one_shard(
         )
         outcomes = result.parseoutcomes()
         mine = read_json(pytester.path / "r.json")
+        assert mine["shard"] == {"index": index, "count": 3}
+        assert mine["run"]["whole_suite"] is True  # the shard is all it was asked to run
         nodeids = [c["nodeid"] for c in mine["captures"]]
         assert outcomes.get("failed", 0) == len(nodeids)  # no baseline yet: all fail
         assert outcomes["deselected"] == total - len(nodeids)

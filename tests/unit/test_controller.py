@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_oscura.baseline import Baseline, BaselineEntry
+from pytest_oscura.baseline import Baseline, BaselineEntry, file_sha256
 from pytest_oscura.controller import Controller, update_baseline_entries, write_baseline
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.shards import Shard
@@ -116,16 +116,49 @@ def test_a_shard_judges_the_stale_keys_of_its_own_files_only(root: CaptureRoot) 
     assert sorted(seen) == everything
 
 
-def test_lost_results_block_the_baseline(root: CaptureRoot) -> None:
+def test_lost_results_block_the_baseline_and_are_in_the_report(root: CaptureRoot) -> None:
     before = root.baseline_path.read_bytes()
-    controller = Controller([root], True, None, root.path.parent)
+    report = root.path.parent / "r.json"
+    controller = Controller([root], True, report, root.path.parent)
     feed(controller, [record("c00.npy::CH1", 2.0)])
     feed(controller, [replace(record("c01.npy::CH1"), error="lost", measurements={})], "lost")
     controller.finish(interrupted=False, whole_suite=False)
     assert controller.lost_items == ["caps/c01.npy::CH1"]
     assert any("NOT written: the Dask cluster lost results" in line for line in controller.lines)
     assert root.baseline_path.read_bytes() == before
+    run = json.loads(report.read_text())["run"]
+    assert run["lost_results"] == 1
     assert any(
         "the Dask cluster lost the results of 1 item(s)" in line
         for line in controller.summary_lines
     )
+
+
+def test_run_section_names_the_baseline_it_was_checked_against(root: CaptureRoot) -> None:
+    report = root.path.parent / "r.json"
+    before = file_sha256(root.baseline_path)
+    controller = Controller([root], True, report, root.path.parent, shard=None)
+    feed(controller, [record(f"c{i:02d}.npy::CH1", 5.0) for i in range(12)])
+    controller.finish(interrupted=False, whole_suite=True)  # rewrites the baseline
+    data = json.loads(report.read_text())
+    assert data["shard"] is None
+    assert data["merged_from"] is None
+    assert data["run"]["roots"] == [
+        {
+            "display": "caps",
+            "baseline": "caps/oscura-baseline.json",
+            "baseline_sha256": before,
+            "config_sha256": file_sha256(root.path / "oscura.toml"),
+            "stale": sorted(f"gone{i}.npy::CH1" for i in range(6)),
+        }
+    ]
+    assert file_sha256(root.baseline_path) != before
+    assert {k: v for k, v in data["run"].items() if k != "roots"} == {
+        "outliers": "mad",
+        "gate": "none",
+        "update_baseline": True,
+        "interrupted": False,
+        "lost_workers": [],
+        "lost_results": 0,
+        "whole_suite": True,
+    }
