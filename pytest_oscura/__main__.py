@@ -4,6 +4,7 @@ Each command lives in its module and declares itself through ``add_parser``; thi
 dispatches:
 
 * ``compare OLD.json NEW.json``: batch against batch (:mod:`pytest_oscura.report.compare`).
+* ``merge REPORT... --report OUT``: CI shards into one run (:mod:`pytest_oscura.report.merge`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from pytest_oscura.report import compare
+from pytest_oscura.report import compare, merge
 
 PROG = "python -m pytest_oscura"
 
@@ -21,6 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description="pytest-oscura tools")
     commands = parser.add_subparsers(dest="command", required=True)
     compare.add_parser(commands)
+    merge.add_parser(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

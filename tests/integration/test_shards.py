@@ -1,8 +1,17 @@
-"""CI shards through pytest: ``--oscura-shard K/N``."""
+"""CI shards through pytest: ``--oscura-shard K/N`` and ``python -m pytest_oscura merge``.
+
+The central check: the same suite run once, and run as three shards whose reports are merged,
+gives the same report, apart from the fields that name the shards. It is made without a
+baseline, and with a baseline against a drifted batch with an outlier, so that the outlier
+check, the drift check and the gate all fire; one shard runs under xdist.
+"""
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +30,10 @@ tolerance = { rel = 0.01 }
 [tolerances]
 mean = { abs = 0.01 }
 """
+# The only fields of a merged report that may differ from a single run's: the date (fixed here
+# anyway by SOURCE_DATE_EPOCH), the shard marker (null in both, but said for clarity) and the
+# list of reports it was merged from (null in a single run).
+SHARD_FIELDS = ("date", "shard", "merged_from")
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +58,33 @@ def write_batch(root: Path, scale: float = 1.0, outlier: float | None = None) ->
         sample_rate_hz=np.float64(1e5),
         channels=np.array(["CLK", "DATA"]),
     )
+
+
+def run_shards(pytester: pytest.Pytester, *args: str, xdist_shard: int | None = None) -> list[str]:
+    names = []
+    for index in (1, 2, 3):
+        name = f"shard-{index}.json"
+        xdist = ["-n", "2"] if index == xdist_shard else []
+        pytester.runpytest(
+            "--oscura-captures",
+            "caps",
+            "--oscura-shard",
+            f"{index}/3",
+            "--oscura-report",
+            name,
+            *args,
+            *xdist,
+        )
+        names.append(name)
+    return names
+
+
+def merge(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.run(sys.executable, "-m", "pytest_oscura", "merge", *args)
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in report.items() if key not in SHARD_FIELDS}
 
 
 def test_items_of_other_shards_are_deselected_and_every_file_is_in_one_shard(
@@ -93,3 +133,118 @@ def test_shard_options_usage_errors_and_ini_twin(pytester: pytest.Pytester) -> N
     ids = [line for line in ini.stdout.lines if line.startswith("caps/")]
     assert ids
     assert all(shard_of(i[5:].rpartition("::")[0], 3) == 2 for i in ids)
+
+
+def test_three_shards_merged_equal_one_run_without_a_baseline(pytester: pytest.Pytester) -> None:
+    write_batch(pytester.path / "caps", outlier=1.3)
+    gate = ["--oscura-gate", "outliers"]
+    single = pytester.runpytest(
+        "--oscura-captures", "caps", "--oscura-report", "single.json", *gate
+    )
+    assert single.ret == pytest.ExitCode.TESTS_FAILED
+    shards = run_shards(pytester, *gate)
+    merged = merge(pytester, *shards, "--report", "merged.json")
+    assert merged.ret == 1  # the outlier gate fails, as in the single run
+    merged.stdout.fnmatch_lines(
+        ["Merged 3 report(s), shards 1, 2, 3 of 3: 26 capture items", "Gate: FAILED*"]
+    )
+    one, many = read_json(pytester.path / "single.json"), read_json(pytester.path / "merged.json")
+    assert {o["key"] for o in one["summary"]["outliers"]["flagged"]} == {"a/cap_17.npy::CH1"}
+    assert comparable(many) == comparable(one)
+    assert many["merged_from"] == [
+        {"report": f"shard-{i}.json", "shard": {"index": i, "count": 3}} for i in (1, 2, 3)
+    ]
+
+
+def test_three_shards_merged_equal_one_run_with_drift_outliers_and_gate(
+    pytester: pytest.Pytester,
+) -> None:
+    caps = pytester.path / "caps"
+    write_batch(caps)
+    np.save(caps / "b" / "gone.npy", sine())  # in the baseline, deleted below: a stale entry
+    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
+    (caps / "b" / "gone.npy").unlink()
+    write_batch(caps, scale=1.008, outlier=1.3)  # drift below every tolerance, one outlier
+    gate = ["--oscura-gate", "outliers,drift"]
+    single = pytester.runpytest(
+        "--oscura-captures", "caps", "--oscura-report", "single.json", *gate
+    )
+    assert single.ret == pytest.ExitCode.TESTS_FAILED
+    shards = run_shards(pytester, *gate, xdist_shard=2)
+    merged = merge(pytester, *shards, "--report", "merged.json")
+    assert merged.ret == 1
+    one, many = read_json(pytester.path / "single.json"), read_json(pytester.path / "merged.json")
+    summary = one["summary"]
+    assert summary["gate"]["passed"] is False
+    assert {c["measurement"] for c in summary["drift"]["cells"] if c["flagged"]} >= {"rms", "vpp"}
+    assert summary["outliers"]["flagged"]
+    assert one["run"]["roots"][0]["stale"] == ["b/gone.npy::CH1"]
+    assert comparable(many) == comparable(one)
+
+    # --update-baseline from the merge writes the file a single update run writes, byte for byte.
+    before = (caps / "oscura-baseline.json").read_bytes()
+    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
+    by_one_run = (caps / "oscura-baseline.json").read_bytes()
+    (caps / "oscura-baseline.json").write_bytes(before)
+    updated = merge(pytester, *shards, "--report", "merged.json", "--update-baseline")
+    assert updated.ret == 0  # as in an update run, the gate is not applied
+    updated.stdout.fnmatch_lines(
+        [
+            "*gate 'outliers,drift' not applied: this run updates the baseline*",
+            "oscura: baseline caps/oscura-baseline.json written: 0 added, 26 changed, 1 removed",
+        ]
+    )
+    assert (caps / "oscura-baseline.json").read_bytes() == by_one_run
+
+
+def test_merge_refuses_mixed_baselines_and_incomplete_updates(pytester: pytest.Pytester) -> None:
+    caps = pytester.path / "caps"
+    write_batch(caps)
+    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
+    shards = run_shards(pytester)
+    baseline = caps / "oscura-baseline.json"
+    before = baseline.read_bytes()
+
+    partial = merge(pytester, shards[0], shards[2], "--report", "m.json", "--update-baseline")
+    assert partial.ret == 2
+    partial.stderr.fnmatch_lines(
+        [
+            "python -m pytest_oscura merge: --update-baseline needs every shard: shard 2/3 "
+            "missing; the baseline is unchanged"
+        ]
+    )
+    assert not (pytester.path / "m.json").exists()
+    incomplete = merge(pytester, shards[0], shards[2], "--report", "m.json")
+    assert incomplete.ret == 0
+    incomplete.stdout.fnmatch_lines(["*shard(s) 2/3 missing: the summary covers shards 1, 3 of 3*"])
+
+    write_batch(caps, scale=1.1)
+    pytester.runpytest("--oscura-captures", "caps", "--oscura-update-baseline")
+    pytester.runpytest(
+        "--oscura-captures", "caps", "--oscura-shard", "2/3", "--oscura-report", shards[1]
+    )
+    mixed = merge(pytester, *shards, "--report", "m2.json")
+    assert mixed.ret == 2
+    mixed.stderr.fnmatch_lines(
+        [
+            "python -m pytest_oscura merge: different baselines: shard-1.json and shard-2.json "
+            "were checked against different versions of caps/oscura-baseline.json (sha256 *"
+        ]
+    )
+    assert not (pytester.path / "m2.json").exists()
+
+    shutil.copy(pytester.path / shards[0], pytester.path / "copy.json")
+    twice = merge(pytester, shards[0], "copy.json", "--report", "m3.json")
+    assert twice.ret == 2
+    twice.stderr.fnmatch_lines(
+        ["python -m pytest_oscura merge: shard 1/3 twice: shard-1.json and copy.json"]
+    )
+    changed = merge(pytester, shards[0], "--report", "m4.json")
+    assert changed.ret == 2
+    changed.stderr.fnmatch_lines(
+        [
+            "python -m pytest_oscura merge: caps/oscura-baseline.json: not the baseline the "
+            "shards were checked against (sha256 *"
+        ]
+    )
+    assert baseline.read_bytes() != before  # rewritten above by the scale 1.1 update run only
