@@ -5,7 +5,8 @@ dispatches:
 
 * ``compare OLD.json NEW.json``: batch against batch (:mod:`pytest_oscura.report.compare`);
 * ``html REPORT.json -o report.html``: the HTML page of a report
-  (:mod:`pytest_oscura.report.html_command`).
+  (:mod:`pytest_oscura.report.html_command`);
+* ``merge REPORT... --report OUT``: CI shards into one run (:mod:`pytest_oscura.report.merge`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from pytest_oscura.report import compare, html_command
+from pytest_oscura.report import compare, html_command, merge
 
 PROG = "python -m pytest_oscura"
 
@@ -24,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     compare.add_parser(commands)
     html_command.add_parser(commands)
+    merge.add_parser(commands)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

@@ -96,6 +96,18 @@ def lock_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.lock")
 
 
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes (hex), ``None`` when it does not exist or cannot be read.
+
+    The JSON report records it for the baseline a run was checked against, so that a merge of
+    shard reports can tell that every shard used the same one.
+    """
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def measurement_set_hash(names: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(set(names))).encode()).hexdigest()[:16]
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_oscura.errors import CaptureWarning, OscuraError
-from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
+from pytest_oscura.records import LOST, RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 
 if TYPE_CHECKING:
     from pytest_oscura.config import CaptureConfig
@@ -159,7 +159,8 @@ class CaptureItem(pytest.Item):
         assert self.parent.job is not None
         file_result = self.runtime.file_result(self.parent.job)
         resumed = self.parent.job.path in self.runtime.resumed_paths
-        self.user_properties.append((SOURCE_PROPERTY, "resumed" if resumed else "measured"))
+        source = LOST if file_result.lost else "resumed" if resumed else "measured"
+        self.user_properties.append((SOURCE_PROPERTY, source))
         if file_result.error is not None:
             self._error(file_result.error)
         result = file_result.items[self.name]

@@ -25,21 +25,25 @@ from pytest_oscura.baseline import (
     LOCK_TIMEOUT_S,
     Baseline,
     BaselineEntry,
+    Changes,
     build,
     diff,
+    file_sha256,
     lock_path,
     read_baseline,
     render,
 )
 from pytest_oscura.errors import BaselineError, LockTimeout, OscuraError
-from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
+from pytest_oscura.records import LOST, RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report.json_report import (
     Report,
+    RootRun,
     RunInfo,
     ToleranceDict,
     build_report,
     write_report,
 )
+from pytest_oscura.shards import Shard
 from pytest_oscura.suite import CaptureRoot, root_of
 
 
@@ -66,6 +70,13 @@ class Controller:
     baseline_waveforms: bool = False
     strategy: str = ""
     started: float = field(default_factory=time.monotonic)
+    shard: Shard | None = None
+    stale_keys: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def lost_items(self) -> list[str]:
+        """Items whose results a cluster lost (a Dask worker died): no baseline is written."""
+        return sorted(nodeid for nodeid, source in self.sources.items() if source == LOST)
 
     def saw_every_item(self) -> bool:
         """Whether every collected item (after deselection) reported an outcome."""
@@ -171,11 +182,19 @@ class Controller:
         ``None``: a stopped run writes no baseline.
         """
         records = self.final_records()
+        # What the run was checked against, before an update run rewrites the baseline.
+        baseline_hashes = {root.display: file_sha256(root.baseline_path) for root in self.roots}
         self.lines.extend(self.survey_lines(norecurse_patterns))
         if self.crashed_workers:
             self.lines.append(
                 f"oscura: {len(self.crashed_workers)} xdist worker(s) crashed "
                 f"({', '.join(self.crashed_workers)}); the summary covers the results that arrived"
+            )
+        lost = self.lost_items
+        if lost:
+            self.lines.append(
+                f"oscura: the Dask cluster lost the results of {len(lost)} item(s) (a worker "
+                "died); they are errors, and no baseline is written"
             )
         # Drift is judged against the baselines as the run found them, before it writes any.
         baselines: dict[str, Baseline | None] = {}
@@ -209,8 +228,9 @@ class Controller:
             self.rootdir,
             {r.display: r.path for r in self.roots},
             summary,
-            self._run_info(records),
-            _baseline_values(records, baselines),
+            shard=self.shard,
+            run=self._run_info(records, baseline_hashes, stopped=stopped, whole_suite=whole_suite),
+            baselines=_baseline_values(records, baselines),
         )
         if self.report_path is not None:
             try:
@@ -244,20 +264,44 @@ class Controller:
         size = len(page.encode("utf-8"))
         self.lines.append(f"oscura: HTML report written to {path} ({size / 1024:.0f} kB)")
 
-    def _run_info(self, records: Sequence[CaptureRecord]) -> RunInfo:
-        """The ``"run"`` facts of the JSON report, which the HTML page shows and uses."""
+    def _run_info(
+        self,
+        records: Sequence[CaptureRecord],
+        baseline_hashes: Mapping[str, str | None],
+        *,
+        stopped: str | None,
+        whole_suite: bool,
+    ) -> RunInfo:
+        """The report's ``run``: what a merge of shard reports must find equal (or refuse), and
+        what the HTML page shows and needs to find the capture files again."""
+        from pytest_oscura.config import CONFIG_FILE_NAME
         from pytest_oscura.report.envelope import waveforms_folder
         from pytest_oscura.suite import captures_args
 
+        roots: list[RootRun] = [
+            {
+                "display": root.display,
+                "baseline": _relative_text(root.baseline_path, self.rootdir),
+                "baseline_sha256": baseline_hashes.get(root.display),
+                "config_sha256": file_sha256(root.path / CONFIG_FILE_NAME),
+                "stale": self.stale_keys.get(root.display, []),
+                "path": str(root.path),
+                "waveforms": str(waveforms_folder(root.baseline_path)),
+            }
+            for root in self.roots
+        ]
         return {
+            "roots": roots,
+            "outliers": self.outlier_method,
+            "gate": self.gate.text,
+            "update_baseline": self.update_baseline,
+            "interrupted": stopped is not None,
+            "lost_workers": list(self.crashed_workers),
+            "lost_results": len(self.lost_items),
+            "whole_suite": whole_suite,
             "strategy": self.strategy,
             "duration_s": round(time.monotonic() - self.started, 3),
-            "roots": {root.display: str(root.path) for root in self.roots},
             "accept_command": f"pytest {captures_args(self.roots)} --oscura-update-baseline",
-            "updated_baseline": self.update_baseline,
-            "baseline_waveforms": {
-                root.display: str(waveforms_folder(root.baseline_path)) for root in self.roots
-            },
             "tolerances": self._tolerances(records),
         }
 
@@ -293,6 +337,8 @@ class Controller:
             f"xdist worker {worker} crashed; its unfinished captures are missing"
             for worker in self.crashed_workers
         ]
+        if self.lost_items:
+            notes.append(f"the Dask cluster lost the results of {len(self.lost_items)} item(s)")
         gate = self.gate
         if self.update_baseline and gate != GateSpec():
             notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")
@@ -317,12 +363,15 @@ class Controller:
             except OscuraError as exc:
                 self.lines.append(f"oscura: {exc}")
                 return
-            entries = dict(old.captures) if old is not None else {}
-            stale = sorted(k for k in entries if k not in mine and root.is_stale(k))
+            stale = self._stale(root, old, mine)
             self._report_stale(root, stale, removable=False)
             return
-        if stopped or self.crashed_workers:
-            why = stopped or "an xdist worker crashed"
+        if stopped or self.crashed_workers or self.lost_items:
+            why = stopped or (
+                "an xdist worker crashed"
+                if self.crashed_workers
+                else "the Dask cluster lost results"
+            )
             self.lines.append(
                 f"oscura: baseline {root.baseline_path} NOT written: {why}, results are incomplete"
             )
@@ -357,38 +406,16 @@ class Controller:
         except OscuraError as exc:
             self.lines.append(f"oscura: replacing unreadable baseline: {exc}")
             old = None
-        old_entries = dict(old.captures) if old is not None else {}
-        stale = sorted(k for k in old_entries if k not in mine and root.is_stale(k))
-        new_entries = dict(old_entries)
-        for key, record in mine.items():
-            if record.error is None and record.outcome in ("passed", "failed"):
-                new_entries[key] = BaselineEntry(
-                    dict(record.measurements), record.group, record.units
-                )
-        if whole_suite:
-            for key in stale:
-                del new_entries[key]
-        errors = sorted(k for k, r in mine.items() if r.error is not None)
-        changes = diff(old_entries, new_entries)
-        if changes.any or old is None:
-            baseline = build(
-                dict(sorted(new_entries.items())),
-                baseline_group_statistics(new_entries),
-                __version__,
-            )
-            write_atomically(root.baseline_path, render(baseline))
-            verb = "written"
-        else:
-            verb = "unchanged"
-        self.lines.append(
-            f"oscura: baseline {root.baseline_path} {verb}: {len(changes.added)} added, "
-            f"{len(changes.changed)} changed, {len(changes.removed)} removed"
-        )
+        stale = self._stale(root, old, mine)
+        update = update_baseline_entries(old, mine.values(), stale, whole_suite=whole_suite)
+        verb = write_baseline(root.baseline_path, update)
+        self.lines.append(baseline_line(root.baseline_path, update, verb))
+        errors = update.errors
         if self.baseline_waveforms:
             accepted = sorted(
                 k for k, r in mine.items() if r.error is None and r.outcome in ("passed", "failed")
             )
-            self._store_waveforms(root, accepted, sorted(set(old_entries) - set(new_entries)))
+            self._store_waveforms(root, accepted, list(update.changes.removed))
         if not whole_suite:
             self._report_stale(root, stale, removable=True)
         if errors:
@@ -396,6 +423,24 @@ class Controller:
                 f"oscura: {len(errors)} capture(s) failed to load; their baseline entries, if any, "
                 "are unchanged: " + _listed(errors)
             )
+
+    def _stale(
+        self, root: CaptureRoot, old: Baseline | None, mine: Mapping[str, CaptureRecord]
+    ) -> list[str]:
+        """Baseline keys of ``root`` that name no capture any more; recorded for the report.
+
+        A shard judges the keys of its own capture files only: together the shards judge each
+        key once, and none reads the headers of the other shards' files.
+        """
+        stale = sorted(
+            key
+            for key in (old.captures if old is not None else {})
+            if key not in mine
+            and (self.shard is None or self.shard.holds_key(key))
+            and root.is_stale(key)
+        )
+        self.stale_keys[root.display] = stale
+        return stale
 
     def _store_waveforms(self, root: CaptureRoot, keys: list[str], removed: list[str]) -> None:
         """Store the envelope of every accepted capture next to the baseline (update runs)."""
@@ -429,6 +474,80 @@ class Controller:
 def _listed(items: Sequence[str], most: int = 5) -> str:
     """The first ``most`` items, comma-separated, with `` ...`` when there are more."""
     return ", ".join(items[:most]) + (" ..." if len(items) > most else "")
+
+
+@dataclass(frozen=True)
+class BaselineUpdate:
+    """What an update run does to one baseline file (:func:`update_baseline_entries`).
+
+    Attributes:
+        entries: the new file's captures, sorted by key.
+        changes: keys added, changed and removed against the old file.
+        errors: keys whose capture failed to load (their old entries, if any, are kept).
+        needed: whether the file must be written (something changed, or there was none).
+    """
+
+    entries: dict[str, BaselineEntry]
+    changes: Changes
+    errors: list[str]
+    needed: bool
+
+
+def update_baseline_entries(
+    old: Baseline | None,
+    records: Iterable[CaptureRecord],
+    stale: Iterable[str],
+    *,
+    whole_suite: bool,
+) -> BaselineUpdate:
+    """Merge one captures root's records into its baseline: the one rule of every update.
+
+    Used by the controller at the end of an update run and by ``python -m pytest_oscura merge
+    --update-baseline``. Every record that measured (``passed`` or ``failed``, no error) sets its
+    entry; a record with an error keeps the old entry; ``stale`` keys (entries whose capture or
+    channel no longer exists) are removed only when ``whole_suite`` (nothing narrowed the run).
+    """
+    old_entries = dict(old.captures) if old is not None else {}
+    mine = {r.key: r for r in records}
+    new_entries = dict(old_entries)
+    for key, record in mine.items():
+        if record.error is None and record.outcome in ("passed", "failed"):
+            new_entries[key] = BaselineEntry(dict(record.measurements), record.group, record.units)
+    if whole_suite:
+        for key in stale:
+            new_entries.pop(key, None)
+    changes = diff(old_entries, new_entries)
+    return BaselineUpdate(
+        entries=dict(sorted(new_entries.items())),
+        changes=changes,
+        errors=sorted(k for k, r in mine.items() if r.error is not None),
+        needed=changes.any or old is None,
+    )
+
+
+def write_baseline(path: Path, update: BaselineUpdate) -> str:
+    """Write ``update`` to ``path`` atomically where needed; ``"written"`` or ``"unchanged"``."""
+    if not update.needed:
+        return "unchanged"
+    baseline = build(update.entries, baseline_group_statistics(update.entries), __version__)
+    write_atomically(path, render(baseline))
+    return "written"
+
+
+def baseline_line(path: Path, update: BaselineUpdate, verb: str) -> str:
+    changes = update.changes
+    return (
+        f"oscura: baseline {path} {verb}: {len(changes.added)} added, "
+        f"{len(changes.changed)} changed, {len(changes.removed)} removed"
+    )
+
+
+def _relative_text(path: Path, rootdir: Path) -> str:
+    """``path`` relative to pytest's rootdir (posix), else absolute: as report paths are given."""
+    try:
+        return path.relative_to(rootdir).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def summarize_batch(

@@ -2,8 +2,9 @@
 
 :func:`start_run` (from ``pytest_configure``) builds the run's state and registers:
 
-* :class:`RunHooks` in every process: collect capture files, the header line, start the
-  execution strategy after collection and stop it at the end;
+* :class:`RunHooks` in every process: collect capture files, the header line, deselect the
+  capture files of other shards (``--oscura-shard``), start the execution strategy after
+  collection and stop it at the end;
 * :class:`ControllerHooks` in the process that gathers results (the xdist controller, or a run
   without xdist): every report's record, then the end of the run;
 * :class:`ProgressHooks` there too, unless progress is off.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from pytest_oscura.progress import Progress
     from pytest_oscura.resume import ResultStore
     from pytest_oscura.runtime import Runtime
+    from pytest_oscura.shards import Shard
+
+# Set on the items --oscura-shard deselects: they are another shard's, not narrowed by the user,
+# so they do not make the run partial.
+OUT_OF_SHARD = pytest.StashKey[bool]()
 
 
 def start_run(config: pytest.Config, settings: Settings) -> None:
@@ -49,6 +55,13 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         except OscuraError as exc:
             hint = "fix it or rewrite it with --oscura-update-baseline"
             raise pytest.UsageError(f"{exc}; {hint}") from None
+    scheduler: Any = settings.dask_scheduler
+    if settings.strategy == "dask" and not _xdist.is_worker(config):
+        # A bad or unreachable address is a usage error now, before xdist starts workers.
+        scheduler = _dask_client(settings.dask_scheduler)
+        if _xdist.worker_count(config):  # the controller of -n N measures nothing itself
+            scheduler.close()
+            scheduler = settings.dask_scheduler
     runtime = Runtime(
         roots,
         settings.update_baseline,
@@ -58,9 +71,10 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         workers=settings.workers,
         xdist_workers=_xdist.worker_count(config),
         xdist_worker=_xdist.is_worker(config),
+        dask_scheduler=scheduler,
     )
     add_roots_to_args(config, [root.path for root in roots])
-    config.pluginmanager.register(RunHooks(runtime), "oscura-run")
+    config.pluginmanager.register(RunHooks(runtime, settings.shard), "oscura-run")
     if runtime.xdist_worker:
         return
     controller = Controller(
@@ -72,6 +86,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         gate=settings.gate,
         html_path=settings.html,
         baseline_waveforms=settings.baseline_waveforms and settings.update_baseline,
+        shard=settings.shard,
     )
     config.pluginmanager.register(ControllerHooks(controller, runtime), "oscura-controller")
     progress = None
@@ -82,6 +97,24 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
     if _xdist.is_installed(config):
         hooks_ = _xdist.XdistControllerHooks(controller, progress)
         config.pluginmanager.register(hooks_, "oscura-xdist")
+
+
+def _dask_client(address: str | None) -> Any:
+    """A client connected to a scheduler with workers, or a one-line usage error."""
+    from pytest_oscura.errors import OscuraError
+    from pytest_oscura.strategies.dask_backend import DaskBackend, connect
+
+    assert address is not None  # Settings.validate checked it
+    try:
+        client = connect(address)
+    except OscuraError as exc:
+        raise pytest.UsageError(f"--oscura-strategy dask: {exc}") from None
+    try:
+        DaskBackend(client).threads()
+    except OscuraError as exc:
+        client.close()
+        raise pytest.UsageError(f"--oscura-strategy dask: {exc}") from None
+    return client
 
 
 def _result_store(config: pytest.Config) -> ResultStore:
@@ -97,8 +130,9 @@ def _result_store(config: pytest.Config) -> ResultStore:
 class RunHooks:
     """Hooks of every process of a run that checks captures (workers included)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, shard: Shard | None = None) -> None:
         self.runtime = runtime
+        self.shard = shard
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         runtime = self.runtime
@@ -106,6 +140,11 @@ class RunHooks:
             "updating the baseline" if runtime.update_baseline else "checking against the baseline"
         )
         lines = [f"oscura: {r.display} ({mode} {r.baseline_path.name})" for r in runtime.roots]
+        if self.shard is not None:
+            lines.append(
+                f"oscura: shard {self.shard}: capture files by a stable hash of their path below "
+                "the captures root; the other shards' items are deselected"
+            )
         return [*lines, runtime.strategy_header()]
 
     def pytest_collect_file(
@@ -139,13 +178,37 @@ class RunHooks:
             return None
         return True if root.folder_seen(collection_path) is not None else None
 
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """``--oscura-shard K/N``: deselect the capture items of the other shards' files."""
+        if self.shard is None:
+            return
+        from pytest_oscura.collect import CaptureItem
+
+        kept: list[pytest.Item] = []
+        others: list[pytest.Item] = []
+        for item in items:
+            if isinstance(item, CaptureItem) and not self.shard.holds(item.parent.relative):
+                item.stash[OUT_OF_SHARD] = True
+                others.append(item)
+            else:
+                kept.append(item)
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = kept
+
     @pytest.hookimpl(tryfirst=True)  # before the terminal reporter asks for the lines below
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if session.config.option.collectonly or not session.items:
             return
         from pytest_oscura.collect import jobs_in_run_order
+        from pytest_oscura.errors import OscuraError
 
-        self.runtime.start(jobs_in_run_order(session.items))
+        try:
+            self.runtime.start(jobs_in_run_order(session.items))
+        except OscuraError as exc:  # the dask strategy's cluster went away since start-up
+            raise pytest.UsageError(f"--oscura-strategy {self.runtime.strategy}: {exc}") from None
 
     def pytest_report_collectionfinish(self) -> list[str]:
         return self.runtime.collection_lines()
@@ -163,7 +226,8 @@ class ControllerHooks:
         self.runtime = runtime
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.controller.deselected += len(items)
+        # Items of other shards leave the run whole: the merge of all shards covers them.
+        self.controller.deselected += sum(1 for i in items if not i.stash.get(OUT_OF_SHARD, False))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not _xdist.distributes(session.config):

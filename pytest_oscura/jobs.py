@@ -68,11 +68,16 @@ class ItemResult:
 
 @dataclass(frozen=True)
 class FileResult:
-    """Every item's result, or ``error`` (one line) when the file could not be loaded."""
+    """Every item's result, or ``error`` (one line) when the file could not be loaded.
+
+    ``lost`` marks an error that is no fact about the file: a cluster lost the result (a worker
+    died). A run with such a result writes no baseline.
+    """
 
     path: str
     items: dict[str, ItemResult] = field(default_factory=dict)
     error: str | None = None
+    lost: bool = False
 
 
 class CaptureTimeout(BaseException):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from pytest_oscura.aggregate.config import OUTLIER_METHODS
 from pytest_oscura.aggregate.gate import GateSpec, parse_gate
+from pytest_oscura.shards import Shard, parse_shard
 from pytest_oscura.strategies.choice import AUTO
 from pytest_oscura.strategies.choice import CHOICES as STRATEGY_CHOICES
 
@@ -117,8 +119,9 @@ def add_options(parser: pytest.Parser) -> None:
         dest="oscura_strategy",
         default=None,
         choices=STRATEGY_CHOICES,
-        help="How captures are measured: auto, serial, thread, process or gpu. Default: auto "
-        "(serial inside xdist workers)",
+        help="How captures are measured: auto, serial, thread, process, gpu or dask (a Dask "
+        "cluster, see --oscura-dask-scheduler). Default: auto (serial inside xdist workers; auto "
+        "never picks dask)",
     )
     group.addoption(
         "--oscura-workers",
@@ -127,6 +130,24 @@ def add_options(parser: pytest.Parser) -> None:
         type=_positive_int,
         metavar="N",
         help="Threads or processes of the thread and process strategies. Default: one per CPU",
+    )
+    group.addoption(
+        "--oscura-shard",
+        dest="oscura_shard",
+        default=None,
+        type=_shard,
+        metavar="K/N",
+        help="Run shard K of N: capture files are assigned by a stable hash of their path below "
+        "the captures root; the others are deselected. Merge the shards' --oscura-report files "
+        "with python -m pytest_oscura merge",
+    )
+    group.addoption(
+        "--oscura-dask-scheduler",
+        dest="oscura_dask_scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler of --oscura-strategy dask, for example tcp://HOST:8786. "
+        "Default: $DASK_SCHEDULER_ADDRESS",
     )
     parser.addini(
         "oscura_captures",
@@ -156,6 +177,10 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("oscura_timeout", type="string", default="", help="Like --oscura-timeout")
     parser.addini("oscura_strategy", type="string", default="", help="Like --oscura-strategy")
     parser.addini("oscura_workers", type="string", default="", help="Like --oscura-workers")
+    parser.addini("oscura_shard", type="string", default="", help="Like --oscura-shard")
+    parser.addini(
+        "oscura_dask_scheduler", type="string", default="", help="Like --oscura-dask-scheduler"
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -166,6 +191,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of workers")
     return value
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -189,6 +221,8 @@ class Settings:
     workers: int | None = None
     html: Path | None = None
     baseline_waveforms: bool = False
+    shard: Shard | None = None
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -228,6 +262,18 @@ class Settings:
                 workers = _positive_int(workers_text)
             except argparse.ArgumentTypeError as exc:
                 raise pytest.UsageError(f"oscura_workers in the ini file: {exc}") from None
+        shard: Shard | None = config.getoption("oscura_shard")
+        shard_text = config.getini("oscura_shard").strip()
+        if shard is None and shard_text:
+            try:
+                shard = parse_shard(shard_text)
+            except ValueError as exc:
+                raise pytest.UsageError(f"oscura_shard in the ini file: {exc}") from None
+        scheduler = (
+            config.getoption("oscura_dask_scheduler")
+            or config.getini("oscura_dask_scheduler").strip()
+            or os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
+        )
         return cls(
             captures=captures,
             baseline=(invocation_dir / baseline_text).resolve() if baseline_text else None,
@@ -254,6 +300,8 @@ class Settings:
             baseline_waveforms=bool(
                 config.getini("oscura_baseline_waveforms") if waveforms is None else waveforms
             ),
+            shard=shard,
+            dask_scheduler=scheduler or None,
         )
 
     def validate(self) -> None:
@@ -277,6 +325,27 @@ class Settings:
             raise pytest.UsageError(
                 "--oscura-html and --oscura-report name the same file; give each its own"
             )
+        if self.shard is not None and self.update_baseline:
+            raise pytest.UsageError(
+                f"--oscura-update-baseline with --oscura-shard {self.shard} would write only this "
+                "shard's part of the baseline: run the shards without it and update from all of "
+                "them with: python -m pytest_oscura merge SHARD-REPORTS... --report OUT "
+                "--update-baseline"
+            )
+        if self.strategy == "dask":
+            import importlib.util
+
+            if importlib.util.find_spec("distributed") is None:
+                raise pytest.UsageError(
+                    "--oscura-strategy dask needs Dask distributed: "
+                    "pip install 'pytest-oscura[dask]'"
+                )
+            if not self.dask_scheduler:
+                raise pytest.UsageError(
+                    "--oscura-strategy dask needs the scheduler's address: "
+                    "--oscura-dask-scheduler ADDRESS (ini oscura_dask_scheduler, or "
+                    "DASK_SCHEDULER_ADDRESS)"
+                )
 
 
 def _gate(text: str) -> GateSpec:

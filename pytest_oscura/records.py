@@ -11,9 +11,10 @@ from typing import TypedDict
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
 # user_properties names: the item's CaptureRecord as JSON text, and where its values came from
-# ("measured" now, or "resumed" from stored results).
+# ("measured" now, "resumed" from stored results, or LOST: a cluster lost the result).
 RECORD_PROPERTY = "oscura_record"
 SOURCE_PROPERTY = "oscura_source"
+LOST = "lost"
 
 
 class FailureDict(TypedDict):

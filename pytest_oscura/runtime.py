@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_oscura.jobs import FileJob, FileResult, run_job
 from pytest_oscura.strategies.choice import AUTO, Plan, cpu_count, gpu_installed
@@ -43,6 +43,8 @@ class Runtime:
         workers: the requested pool size, or ``None`` for one per CPU.
         xdist_workers: the number of xdist workers of the run (0 without xdist).
         xdist_worker: whether this process is one of them.
+        dask_scheduler: the dask strategy's scheduler address, or a ``distributed.Client``
+            already connected to it (which this runtime then closes).
     """
 
     roots: list[CaptureRoot]
@@ -53,6 +55,7 @@ class Runtime:
     workers: int | None = None
     xdist_workers: int = 0
     xdist_worker: bool = False
+    dask_scheduler: Any = None
     plan: Plan | None = None
     prefetcher: Prefetcher | None = None
     notes: list[str] = field(default_factory=list)
@@ -128,6 +131,9 @@ class Runtime:
                 f"oscura: strategy auto ({cpu_count()} CPUs, {gpu}): chosen from the batch "
                 "after collection"
             )
+        if self.strategy == "dask":
+            address = getattr(getattr(self.dask_scheduler, "scheduler", None), "address", None)
+            return f"oscura: strategy dask, scheduler {address or self.dask_scheduler} (requested)"
         count = self._workers() or cpu_count()
         workers = f", {count} workers" if self.strategy in ("thread", "process") else ""
         return f"oscura: strategy {self.strategy}{workers} (requested)"
@@ -150,6 +156,11 @@ class Runtime:
         from pytest_oscura.strategies import GpuFallbackWarning, Prefetcher, open_strategy
 
         jobs = [job for job in jobs if not self.resume(job)]
+        # The backend owns a connected client from here on (and closes it).
+        scheduler, self.dask_scheduler = self.dask_scheduler, None
+        if self.strategy != "dask":
+            _close_client(scheduler)
+            scheduler = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", GpuFallbackWarning)
             backend, self.plan = open_strategy(
@@ -158,6 +169,7 @@ class Runtime:
                 self._workers(),
                 xdist_worker=self.xdist_worker,
                 timeout_s=self.timeout_s,
+                scheduler=scheduler,
             )
         for warning in caught:
             self.notes.append(f"oscura: WARNING: {warning.message}")
@@ -184,3 +196,11 @@ class Runtime:
         prefetcher, self.prefetcher = self.prefetcher, None
         if prefetcher is not None:
             prefetcher.close(cancel=interrupted)
+        scheduler, self.dask_scheduler = self.dask_scheduler, None
+        _close_client(scheduler)  # connected, but nothing was measured
+
+
+def _close_client(scheduler: Any) -> None:
+    """Close a ``distributed.Client`` (an address or ``None`` needs nothing)."""
+    if scheduler is not None and not isinstance(scheduler, str):
+        scheduler.close()

@@ -51,13 +51,19 @@ class WaveformSource:
 
 
 def source_for(data: PageData) -> WaveformSource:
-    def paths(name: str) -> dict[str, Path]:
-        value = data.run.get(name)
-        if not isinstance(value, dict):
-            return {}
-        return {str(k): Path(v) for k, v in value.items() if isinstance(v, str)}
+    """Where the page finds capture files and stored envelopes: the report's ``run.roots``."""
 
-    return WaveformSource(paths("roots"), paths("baseline_waveforms"))
+    def paths(name: str) -> dict[str, Path]:
+        roots = data.run.get("roots")
+        if not isinstance(roots, list):
+            return {}
+        return {
+            str(root["display"]): Path(root[name])
+            for root in roots
+            if isinstance(root, dict) and isinstance(root.get(name), str)
+        }
+
+    return WaveformSource(paths("path"), paths("waveforms"))
 
 
 def _note(text: str) -> str:

@@ -82,8 +82,8 @@ def _title(data: PageData) -> str:
 
 def _header(data: PageData) -> str:
     report = data.report
-    roots = data.run.get("roots") or {}
-    where = ", ".join(esc(r) for r in roots) or esc(
+    roots = data.run.get("roots") or []
+    where = ", ".join(esc(str(r.get("display", ""))) for r in roots if isinstance(r, dict)) or esc(
         ", ".join(sorted({e.root for e in data.entries}))
     )
     return (
@@ -147,7 +147,7 @@ def _verdict(data: PageData, n_drifted: int) -> str:
         ("strategy", data.run.get("strategy") or "—"),
         ("duration", _duration(data.run.get("duration_s"))),
     ]
-    if data.run.get("updated_baseline"):
+    if data.run.get("update_baseline"):
         facts.append(("run", "baseline update"))
     reasons = "".join(f"<li>{esc(r)}</li>" for r in gate.get("reasons") or [])
     notes = "".join(

@@ -5,15 +5,20 @@ Layout (``schema`` :data:`SCHEMA`)::
 
     {"schema": "pytest-oscura-report/1", "plugin_version": "…", "date": "YYYY-MM-DD",
      "captures": [one CaptureRecord as a dict, plus "path", per item, sorted by node id],
-     "summary": {the run's aggregate summary: counts, groups, outliers, drift, gate, notes}}
+     "summary": {the run's aggregate summary: counts, groups, outliers, drift, gate, notes},
+     "shard": {"index": K, "count": N} or null,
+     "run": {what a merge of shard reports checks and needs, see RunInfo} or null,
+     "merged_from": [{"report": "shard-1.json", "shard": {...}}, ...] or null}
 
-Keys added within schema 1 (readers ignore what they do not know), written by the plugin for the
-HTML report (``python -m pytest_oscura html`` renders a page from a report file alone):
+``shard``, ``run`` and ``merged_from`` were added in 0.2.0; a report without them still reads
+(``compare`` needs only ``captures`` and ``summary``), but ``merge`` refuses it. ``run`` is
+``null`` only in a merged report made from reports that lacked it (none are: merge refuses).
 
-* per capture ``"baseline"``: the baseline entry's values the capture was judged against
-  (``null`` where it had none);
-* ``"run"`` (:class:`RunInfo`): the strategy, duration, captures roots, the accept command, the
-  stored baseline waveforms folders and the tolerances per group and measurement.
+Keys added in 0.2.0 within schema 1 (readers ignore what they do not know): per capture
+``"baseline"`` (the baseline entry's values the capture was judged against, ``null`` where it had
+none), and ``"shard"``, ``"run"`` and ``"merged_from"``. ``run`` (:class:`RunInfo`) holds what a
+merge must find equal across shards and what the HTML page needs to find the capture files
+again; ``python -m pytest_oscura html`` renders a page from a report file alone.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pytest_oscura.records import CaptureRecord, RecordDict
 
 if TYPE_CHECKING:
     from pytest_oscura.aggregate import Summary
+    from pytest_oscura.shards import Shard
 
 SCHEMA = "pytest-oscura-report/1"
 
@@ -49,21 +55,76 @@ class ToleranceDict(TypedDict):
     rel: float
 
 
-class RunInfo(TypedDict):
-    """Facts of the run the HTML page shows and needs to find the capture files again.
+class ShardInfo(TypedDict):
+    """``--oscura-shard K/N``: ``{"index": K, "count": N}``."""
 
-    ``roots`` and ``baseline_waveforms`` map each captures root as displayed to an absolute
-    folder; ``tolerances`` is ``{group: {measurement: {"abs", "rel"}}}`` where every capture of
-    the group has the same tolerance for the measurement.
+    index: int
+    count: int
+
+
+class RootRun(TypedDict):
+    """One captures root of a run, as the merge checks it.
+
+    Attributes:
+        display: the root as given on the command line (the records' ``root``).
+        baseline: the baseline file, relative to pytest's rootdir where below it (posix).
+        baseline_sha256: SHA-256 of the baseline file the run was checked against, ``None``
+            where there was none.
+        config_sha256: SHA-256 of the root's ``oscura.toml``, ``None`` where it has none.
+        stale: baseline keys (of this shard's capture files) that name no capture any more.
+        path: the root's absolute folder (the HTML page reads capture files again from it).
+        waveforms: the folder of its stored baseline waveforms (``--oscura-baseline-waveforms``).
     """
 
+    display: str
+    baseline: str
+    baseline_sha256: str | None
+    config_sha256: str | None
+    stale: list[str]
+    path: str
+    waveforms: str
+
+
+class RunInfo(TypedDict):
+    """How the run was made: the settings a merge must find equal, and whether it is whole.
+
+    Attributes:
+        roots: per captures root, in command-line order.
+        outliers: the outlier method (``--oscura-outliers``).
+        gate: the requested gate, canonical text (``--oscura-gate``; ``none``).
+        update_baseline: whether the run updated the baseline.
+        interrupted: whether the run was interrupted (Ctrl-C, ``-x``/``--maxfail`` is not).
+        lost_workers: xdist workers that crashed (their unfinished items are missing).
+        lost_results: items whose results a Dask cluster lost (a worker died).
+        whole_suite: whether nothing but ``--oscura-shard`` narrowed the run (no ``-k``,
+            ``-m``, ``--lf``, ``--deselect``, narrower paths) and every selected item reported.
+        strategy: how the captures were measured (``serial``, ``process (2 workers …)``, …).
+        duration_s: the run's wall time, from configuration to its end (a merge: the longest
+            shard's).
+        accept_command: the command that accepts new values for the whole run.
+        tolerances: ``{group: {measurement: {"abs", "rel"}}}`` where every capture of the group
+            has the same tolerance for the measurement (the HTML page draws it as a band).
+    """
+
+    roots: list[RootRun]
+    outliers: str
+    gate: str
+    update_baseline: bool
+    interrupted: bool
+    lost_workers: list[str]
+    lost_results: int
+    whole_suite: bool
     strategy: str
     duration_s: float
-    roots: dict[str, str]
     accept_command: str
-    updated_baseline: bool
-    baseline_waveforms: dict[str, str]
     tolerances: dict[str, dict[str, ToleranceDict]]
+
+
+class MergedFrom(TypedDict):
+    """One report a merged report was made from: its path as given, and its shard."""
+
+    report: str
+    shard: ShardInfo | None
 
 
 class Report(TypedDict):
@@ -72,7 +133,9 @@ class Report(TypedDict):
     date: str
     captures: list[CaptureEntry]
     summary: Summary
-    run: NotRequired[RunInfo]
+    shard: ShardInfo | None
+    run: RunInfo | None
+    merged_from: list[MergedFrom] | None
 
 
 class ReportError(Exception):
@@ -84,6 +147,8 @@ def build_report(
     rootdir: Path,
     roots: Mapping[str, Path],
     summary: Summary,
+    *,
+    shard: Shard | None = None,
     run: RunInfo | None = None,
     baselines: Mapping[tuple[str, str], Mapping[str, float | None] | None] | None = None,
 ) -> Report:
@@ -94,12 +159,13 @@ def build_report(
         rootdir: pytest's rootdir; capture paths are given relative to it.
         roots: captures root as displayed → absolute folder, to locate each capture file.
         summary: the run's aggregate summary.
-        run: the run's facts for the HTML page (the ``"run"`` key), if given.
+        shard: the run's ``--oscura-shard``, if any.
+        run: how the run was made (:class:`RunInfo`).
         baselines: ``(root, key)`` → the baseline values each capture was judged against
             (the ``"baseline"`` key of each capture), if given; non-finite values become null.
     """
     captures: list[CaptureEntry] = []
-    for record in sorted(records, key=lambda r: r.nodeid):
+    for record in records:
         file_part = record.key.rsplit("::", 1)[0]
         absolute = roots[record.root] / file_part if record.root in roots else Path(file_part)
         try:
@@ -109,16 +175,31 @@ def build_report(
         values = None if baselines is None else baselines.get((record.root, record.key))
         baseline = None if values is None else _finite_values(values)
         captures.append({**record.to_dict(), "path": path, "baseline": baseline})
-    report: Report = {
+    info: ShardInfo | None = None
+    if shard is not None:
+        info = {"index": shard.index, "count": shard.count}
+    return assemble_report(captures, summary, shard=info, run=run)
+
+
+def assemble_report(
+    captures: Iterable[CaptureEntry],
+    summary: Summary,
+    *,
+    shard: ShardInfo | None = None,
+    run: RunInfo | None = None,
+    merged_from: list[MergedFrom] | None = None,
+) -> Report:
+    """A report from finished capture entries (sorted here by node id): the one layout."""
+    return {
         "schema": SCHEMA,
         "plugin_version": __version__,
         "date": today(),
-        "captures": captures,
+        "captures": sorted(captures, key=lambda entry: entry["nodeid"]),
         "summary": summary,
+        "shard": shard,
+        "run": run,
+        "merged_from": merged_from,
     }
-    if run is not None:
-        report["run"] = run
-    return report
 
 
 def _finite_values(values: Mapping[str, float | None]) -> dict[str, float | None]:
@@ -131,7 +212,8 @@ def write_report(path: Path, report: Report) -> None:
 
 @dataclass(frozen=True)
 class LoadedReport:
-    """A report read back: its capture records and its summary (as written, unchecked)."""
+    """A report read back: its capture records and its summary (as written, unchecked), and
+    the whole JSON object (``data``) for tools that need more of it (``merge``)."""
 
     records: list[CaptureRecord]
     summary: Mapping[str, Any]

@@ -1,4 +1,5 @@
-"""Where jobs run: in this thread, a thread pool, a spawned process pool, or GPU batches. Pure.
+"""Where jobs run: in this thread, a thread pool, a spawned process pool, GPU batches, or a Dask
+cluster (:mod:`~pytest_oscura.strategies.dask_backend`). Pure.
 
 Every backend turns a block of :class:`~pytest_oscura.jobs.FileJob` into one future per job
 (:meth:`Backend.submit`) and a finished future into a :class:`~pytest_oscura.jobs.FileResult`
@@ -228,12 +229,19 @@ class GpuBackend:
 
 
 def make_backend(
-    strategy: str, workers: int, chunk_size: int, xp: Any = None, timeout_s: float | None = None
+    strategy: str,
+    workers: int,
+    chunk_size: int,
+    xp: Any = None,
+    timeout_s: float | None = None,
+    *,
+    scheduler: Any = None,
 ) -> Backend:
     """The backend of a resolved strategy; ``xp`` is the GPU strategy's array namespace.
 
-    ``timeout_s`` limits each job of the serial, thread and process backends (the GPU backend
-    measures whole batches and does not apply it).
+    ``timeout_s`` limits each job of the serial, thread, process and dask backends (the GPU
+    backend measures whole batches and does not apply it). ``scheduler`` is the dask
+    strategy's scheduler address (or a connected ``distributed.Client``).
     """
     if strategy == "serial":
         return SerialBackend(timeout_s)
@@ -243,4 +251,10 @@ def make_backend(
         if xp is None:
             raise ValueError("the gpu backend needs an array namespace (cupy, or numpy in tests)")
         return GpuBackend(xp, chunk_size, load_workers=workers)
+    if strategy == "dask":
+        if scheduler is None:
+            raise ValueError("the dask backend needs a scheduler address (or a distributed.Client)")
+        from pytest_oscura.strategies.dask_backend import DaskBackend
+
+        return DaskBackend(scheduler, timeout_s, STUCK_GRACE_S)
     raise ValueError(f"unknown strategy {strategy!r}")

@@ -10,7 +10,14 @@ from typing import Any
 
 from pytest_oscura.jobs import FileJob, FileResult
 from pytest_oscura.strategies.backends import Backend, make_backend
-from pytest_oscura.strategies.choice import AUTO, Plan, batch_size, choose, probe_gpu
+from pytest_oscura.strategies.choice import (
+    AUTO,
+    Plan,
+    batch_size,
+    choose,
+    default_chunk,
+    probe_gpu,
+)
 from pytest_oscura.strategies.prefetch import Window
 
 
@@ -27,12 +34,19 @@ def open_strategy(
     xp: Any = None,
     xdist_worker: bool = False,
     timeout_s: float | None = None,
+    scheduler: Any = None,
 ) -> tuple[Backend, Plan]:
     """Choose the plan for ``jobs`` and open its backend (close it with ``backend.close()``).
 
     ``xp`` is the GPU strategy's array namespace: default CuPy when it sees a device; pass
     ``numpy`` to run the GPU code path on the CPU. Without CuPy or a device, ``gpu`` falls back
     to the CPU strategy ``auto`` would pick, with one :class:`GpuFallbackWarning`.
+
+    ``scheduler`` is the ``dask`` strategy's scheduler address (or a ``distributed.Client``); its
+    plan's workers are the cluster's worker threads, and its window four jobs per thread.
+
+    Raises:
+        ClusterError: (``dask``) no scheduler answers at ``scheduler``, or it has no workers.
     """
     total, seconds = batch_size(job.path for job in jobs) if strategy in (AUTO, "gpu") else (0, 0)
     plan = choose(
@@ -65,7 +79,30 @@ def open_strategy(
                 GpuFallbackWarning,
                 stacklevel=2,
             )
+    if plan.strategy == "dask":
+        return _open_dask(plan, chunk_size, timeout_s, scheduler)
     return make_backend(plan.strategy, plan.workers, plan.chunk_size, xp, timeout_s), plan
+
+
+def _open_dask(
+    plan: Plan, chunk_size: int | None, timeout_s: float | None, scheduler: Any
+) -> tuple[Backend, Plan]:
+    from pytest_oscura.strategies.dask_backend import DaskBackend
+
+    backend = make_backend("dask", 1, 1, timeout_s=timeout_s, scheduler=scheduler)
+    assert isinstance(backend, DaskBackend)
+    try:
+        threads = backend.threads()
+    except BaseException:
+        backend.close()
+        raise
+    plan = replace(
+        plan,
+        workers=threads,
+        chunk_size=chunk_size or default_chunk("dask", threads),
+        reason=f"{plan.reason}, scheduler {backend.address}",
+    )
+    return backend, plan
 
 
 def measure_files(
@@ -76,6 +113,7 @@ def measure_files(
     on_result: Callable[[int, FileResult], object] | None = None,
     *,
     xp: Any = None,
+    scheduler: Any = None,
 ) -> list[FileResult]:
     """Measure every job with ``strategy``; results in input order.
 
@@ -90,13 +128,15 @@ def measure_files(
             job finishes, in completion order (progress reporting, streaming).
         xp: array namespace of the ``gpu`` strategy (default CuPy; ``numpy`` runs the same
             batch code on the CPU).
+        scheduler: the ``dask`` strategy's scheduler address, for example
+            ``tcp://127.0.0.1:8786``, or a connected ``distributed.Client`` (closed at the end).
 
     A file that cannot be loaded, or whose measuring raises, gets ``FileResult.error``; every
-    other file keeps its result. serial, thread and process results are bit-identical: each
-    runs :func:`~pytest_oscura.jobs.run_job` on the same data.
+    other file keeps its result. serial, thread, process and dask results are bit-identical:
+    each runs :func:`~pytest_oscura.jobs.run_job` on the same data.
     """
     jobs = list(jobs)
-    backend, plan = open_strategy(jobs, strategy, workers, chunk_size, xp=xp)
+    backend, plan = open_strategy(jobs, strategy, workers, chunk_size, xp=xp, scheduler=scheduler)
     try:
         results = drive(jobs, backend, plan.chunk_size, on_result)
     except BaseException:

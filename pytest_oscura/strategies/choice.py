@@ -12,7 +12,9 @@ from typing import Any
 
 AUTO = "auto"
 STRATEGIES: tuple[str, ...] = ("serial", "thread", "process", "gpu")
-CHOICES: tuple[str, ...] = (AUTO, *STRATEGIES)
+# Strategies that need a cluster someone else runs: only ever chosen by name, never by auto.
+CLUSTER_STRATEGIES: tuple[str, ...] = ("dask",)
+CHOICES: tuple[str, ...] = (AUTO, *STRATEGIES, *CLUSTER_STRATEGIES)
 
 # The auto rule's thresholds (see :func:`choose`), measured with benchmarks/compare_strategies.py
 # on a 2-core machine with the default measurement set: starting and stopping a pool of spawned
@@ -78,6 +80,8 @@ class Plan:
             return f"{self.strategy} ({self.workers} workers, chunks of {self.chunk_size})"
         if self.strategy == "gpu":
             return f"gpu (batches of {self.chunk_size} files)"
+        if self.strategy == "dask":
+            return f"dask ({self.workers} worker threads, {self.chunk_size} files in flight)"
         return self.strategy
 
 
@@ -118,6 +122,9 @@ def choose(
        (numpy releases the GIL in its reductions; threads cost nothing to start and measured
        1.5-1.6 times serial on 2 CPUs);
     6. otherwise ``serial``: the batch is done before a pool would pay for itself.
+
+    ``auto`` never picks ``dask`` (:data:`CLUSTER_STRATEGIES`): a cluster is something a user
+    runs and names (``--oscura-dask-scheduler``), not a property of this machine.
 
     Processes start slower (about 0.65 s) but do not share the GIL, so they win over threads
     where measuring is Python-heavy (CSV parsing, the pulse and spectral measurements).

@@ -101,7 +101,7 @@ def test_bad_strategy_values_are_usage_errors(pytester: pytest.Pytester, suite) 
     assert bad_ini.ret == pytest.ExitCode.USAGE_ERROR
     bad_ini.stderr.fnmatch_lines(
         [
-            "*oscura_strategy = 'fast' in the ini file: choose one of auto, serial, thread, process, gpu"
+            "*oscura_strategy = 'fast' in the ini file: choose one of auto, serial, thread, process, gpu, dask"
         ]
     )
     pytester.makeini("[pytest]\noscura_strategy = thread\noscura_workers = none\n")

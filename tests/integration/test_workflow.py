@@ -124,12 +124,14 @@ def test_json_report(pytester: pytest.Pytester, xdist: list[str]) -> None:
     assert rail["baseline"]["mean"] == pytest.approx(3.3)
     assert broken["baseline"] is None
     run = report["run"]
-    assert run["roots"] == {"caps": str(caps)}
+    (root,) = run["roots"]
+    assert root["display"] == "caps"
+    assert root["path"] == str(caps)
+    assert root["waveforms"] == str(caps / "oscura-baseline.waveforms")
     assert run["accept_command"] == "pytest --oscura-captures caps --oscura-update-baseline"
     assert run["strategy"] == ("serial in each of 2 xdist workers" if xdist else "serial (auto)")
     assert run["duration_s"] >= 0
-    assert run["updated_baseline"] is False
-    assert run["baseline_waveforms"] == {"caps": str(caps / "oscura-baseline.waveforms")}
+    assert run["update_baseline"] is False
     assert run["tolerances"]["caps"]["mean"] == {"abs": 0.01, "rel": 0.0}
     assert run["tolerances"]["caps"]["rms"] == {"abs": 0.0, "rel": 0.01}
 
