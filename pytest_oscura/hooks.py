@@ -59,6 +59,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         workers=settings.workers,
         xdist_workers=_xdist.worker_count(config),
         xdist_worker=_xdist.is_worker(config),
+        measures=not config.option.collectonly,
     )
     add_roots_to_args(config, [root.path for root in roots])
     config.pluginmanager.register(RunHooks(runtime), "oscura-run")
@@ -117,7 +118,11 @@ class RunHooks:
         root = root_of(self.runtime.roots, file_path)
         if root is None or file_path == root.baseline_path or format_for(file_path) is None:
             return None
+        self.runtime.collected(str(file_path))  # may start the process pool
         return CaptureFile.from_parent(parent, path=file_path, root=root, runtime=self.runtime)
+
+    def pytest_collection(self) -> None:
+        self.runtime.collecting()  # a process pool asked for by name starts now
 
     @pytest.hookimpl(tryfirst=True)  # before the terminal reporter asks for the lines below
     def pytest_collection_finish(self, session: pytest.Session) -> None:

@@ -1,4 +1,4 @@
-"""Where jobs run: in this thread, a thread pool, a spawned process pool, or GPU batches. Pure.
+"""Where jobs run: in this thread, a thread pool, a process pool, or GPU batches. Pure.
 
 Every backend turns a block of :class:`~pytest_oscura.jobs.FileJob` into one future per job
 (:meth:`Backend.submit`) and a finished future into a :class:`~pytest_oscura.jobs.FileResult`
@@ -8,7 +8,7 @@ file's ``error``, so the other files keep their results.
 
 from __future__ import annotations
 
-import signal
+import threading
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from typing import Any, Protocol
@@ -67,19 +67,15 @@ def _result(job: FileJob, future: Future[FileResult]) -> FileResult:
         return failed_result(job, exc)
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C goes to the whole process group: let only the parent handle it (it cancels what
-    # is queued and shuts the pool down), so no worker dies half-way and hangs the pool.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class PoolBackend:
-    """A ``ThreadPoolExecutor`` or a ``ProcessPoolExecutor`` in the ``spawn`` context.
+    """A ``ThreadPoolExecutor``, or a ``ProcessPoolExecutor`` whose workers come from a fork
+    server (``spawn`` where there is none; :func:`~.worker.pool_context`).
 
-    ``spawn`` rather than ``fork``: a fork after CUDA (or any threaded library) was initialised
-    in the parent breaks the child. A process that dies (killed, out of memory) breaks the whole
-    pool; the jobs it took down are retried once, one at a time, in a fresh pool, so only the
-    job that kills its worker again ends with an error.
+    Never ``fork``: a fork after CUDA (or any threaded library) was initialised in the parent
+    breaks the child. A process that dies (killed, out of memory) breaks the whole pool; the
+    jobs it took down are retried once, one at a time, in a fresh pool, so only the job that
+    kills its worker again ends with an error. :meth:`start` starts the workers ahead of the
+    first job (the plugin does it while collection runs).
     """
 
     batch = 1
@@ -91,6 +87,8 @@ class PoolBackend:
         self.workers = workers
         self.timeout_s = timeout_s
         self._executor: Executor | None = None
+        self._lock = threading.Lock()
+        self._starter: threading.Thread | None = None
 
     def _task(self, job: FileJob) -> Future[FileResult]:
         # In a process worker the job's own alarm (jobs.time_limit) interrupts Python code;
@@ -98,19 +96,48 @@ class PoolBackend:
         return self._pool().submit(run_job, job, None, self.timeout_s)
 
     def _pool(self) -> Executor:
+        with self._lock:
+            return self._open()
+
+    def _open(self) -> Executor:
         if self._executor is None:
             if self.name == "thread":
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="oscura")
             else:
-                import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
+                from pytest_oscura.strategies.worker import init_worker, pool_context
+
                 self._executor = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_ignore_sigint,
+                    self.workers, mp_context=pool_context(), initializer=init_worker
                 )
         return self._executor
+
+    def start(self) -> PoolBackend:
+        """Start every worker now, in a background thread (starting the first one waits for
+        the fork server to import numpy and the engine); ``self``, at once."""
+        if self.name == "process" and self._executor is None and self._starter is None:
+            self._starter = threading.Thread(
+                target=self._start_workers, name="oscura-pool-start", daemon=True
+            )
+            self._starter.start()
+        return self
+
+    def _start_workers(self) -> None:
+        from pytest_oscura.strategies.worker import ready
+
+        try:
+            pool = self._pool()
+            # ProcessPoolExecutor starts a worker per submitted task while none is idle.
+            for _ in range(self.workers):
+                pool.submit(ready)
+        except Exception:  # a pool that cannot start fails again, loudly, at submit
+            pass
+
+    def _join_starter(self) -> None:
+        starter, self._starter = self._starter, None
+        if starter is not None:
+            starter.join()
 
     def submit(self, jobs: Sequence[FileJob]) -> list[Future[FileResult]]:
         futures = []
@@ -150,6 +177,7 @@ class PoolBackend:
 
     def _terminate(self) -> None:
         """Stop every worker process now and forget the pool."""
+        self._join_starter()
         executor, self._executor = self._executor, None
         if executor is None:
             return
@@ -161,11 +189,13 @@ class PoolBackend:
         executor.shutdown(wait=False, cancel_futures=True)
 
     def _discard(self) -> None:
+        self._join_starter()
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self, *, cancel: bool = False) -> None:
+        self._join_starter()
         executor, self._executor = self._executor, None
         if executor is None:
             return

@@ -27,12 +27,17 @@ def open_strategy(
     xp: Any = None,
     xdist_worker: bool = False,
     timeout_s: float | None = None,
+    started: Backend | None = None,
 ) -> tuple[Backend, Plan]:
     """Choose the plan for ``jobs`` and open its backend (close it with ``backend.close()``).
 
     ``xp`` is the GPU strategy's array namespace: default CuPy when it sees a device; pass
     ``numpy`` to run the GPU code path on the CPU. Without CuPy or a device, ``gpu`` falls back
     to the CPU strategy ``auto`` would pick, with one :class:`GpuFallbackWarning`.
+
+    ``started`` is a backend started ahead for this batch (the plugin starts the process pool
+    while collection runs): it is the backend returned when the plan wants that strategy with
+    that many workers, and is shut down otherwise.
     """
     total, seconds = batch_size(job.path for job in jobs) if strategy in (AUTO, "gpu") else (0, 0)
     plan = choose(
@@ -65,6 +70,10 @@ def open_strategy(
                 GpuFallbackWarning,
                 stacklevel=2,
             )
+    if started is not None:
+        if started.name == plan.strategy and getattr(started, "workers", None) == plan.workers:
+            return started, plan
+        started.close(cancel=True)
     return make_backend(plan.strategy, plan.workers, plan.chunk_size, xp, timeout_s), plan
 
 

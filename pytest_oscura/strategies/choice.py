@@ -185,19 +185,49 @@ def _auto(
     return "serial", f"{batch}: too short to pay for a pool"
 
 
-def batch_size(paths: Iterable[str]) -> tuple[int, float]:
-    """Total size on disk of ``paths`` in bytes, and the estimated serial measuring seconds.
+def early_pool(
+    requested: str,
+    *,
+    n_files: int,
+    total_bytes: int,
+    work_seconds: float,
+    cpus: int | None = None,
+    xdist_worker: bool = False,
+) -> bool:
+    """Whether to start the process pool now, while collection still runs.
 
-    Missing files count 0. The estimate weighs each file by its format's cost per byte
-    (:data:`SECONDS_PER_BYTE`).
+    For ``process`` asked by name, always; for ``auto``, as soon as the files collected so far
+    make :func:`choose` pick ``process`` (the batch only grows while collecting), unless CuPy is
+    installed (the GPU might win once the batch is complete). The choice after collection still
+    decides: a pool it does not want is shut down unused.
     """
+    if requested == "process":
+        return True
+    if requested != AUTO or gpu_installed():
+        return False
+    strategy, _ = _auto(
+        n_files, total_bytes, work_seconds, cpus or cpu_count(), False, xdist_worker
+    )
+    return strategy == "process"
+
+
+def file_cost(path: str) -> tuple[int, float]:
+    """Size on disk of ``path`` in bytes (0 if missing) and its estimated serial measuring
+    seconds, at its format's cost per byte (:data:`SECONDS_PER_BYTE`)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return 0, 0.0
+    suffix = os.path.splitext(path)[1].lower()
+    return size, size * SECONDS_PER_BYTE.get(suffix, DEFAULT_SECONDS_PER_BYTE)
+
+
+def batch_size(paths: Iterable[str]) -> tuple[int, float]:
+    """Total size on disk of ``paths`` in bytes, and the estimated serial measuring seconds
+    (:func:`file_cost` summed)."""
     total, seconds = 0, 0.0
     for path in paths:
-        try:
-            size = os.stat(path).st_size
-        except OSError:
-            continue
+        size, cost = file_cost(path)
         total += size
-        suffix = os.path.splitext(path)[1].lower()
-        seconds += size * SECONDS_PER_BYTE.get(suffix, DEFAULT_SECONDS_PER_BYTE)
+        seconds += cost
     return total, seconds
