@@ -152,6 +152,10 @@ class ControllerHooks:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not _xdist.distributes(session.config):
             self.controller.expected_nodeids = {item.nodeid for item in session.items}
+        if session.items and not session.config.option.collectonly:
+            from pytest_oscura.aggregate import warm_up
+
+            warm_up()  # the summary's imports, while the captures are measured
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.controller.on_report(
