@@ -145,8 +145,11 @@ def _run_job(job: FileJob, xp: Any) -> FileResult:
             results[spec.name] = selected
             continue
         capture, samples = selected
-        # Logic samples are uint8: the engine converts this one channel to float64 here.
-        measured = measure_detailed(samples, capture.sample_rate_hz, spec.measurements, xp=xp)
+        # Logic samples are uint8, stored integers come with their scaling: the engine makes
+        # this one channel's float64 copy here.
+        measured = measure_detailed(
+            samples, capture.sample_rate_hz, spec.measurements, xp=xp, scaling=capture.scaling
+        )
         results[spec.name] = measured_result(capture, measured)
     return FileResult(job.path, results)
 
@@ -171,12 +174,12 @@ def select_samples(
 ) -> tuple[Capture, Any] | ItemResult:
     """The 1-D samples one item measures (its channel, or one segment of it), or its error.
 
-    The samples keep their dtype (float64 analog, uint8 logic): the measurement engine
-    converts them when it measures, one item at a time."""
+    The samples are as stored (float64 analog, integers with ``capture.scaling``, uint8 logic):
+    the measurement engine converts them when it measures, one item at a time."""
     if spec.channel_index >= len(captures):
         return ItemResult(error=f"{job.display}: no channel {spec.name}")
     capture = captures[spec.channel_index]
-    samples = capture.samples
+    samples = capture.stored
     if spec.segment is None and samples.ndim != 1:
         error = f"{job.display}: channel {capture.channel} holds segments, not one record"
         return ItemResult(error=error)

@@ -107,8 +107,10 @@ def _measure(row: _Row, samples: Any, xp: Any) -> ItemResult:
     from pytest_oscura.measurements import measure_detailed
 
     rate, names = row.capture.sample_rate_hz, row.spec.measurements
+    scaling = row.capture.scaling
     try:
-        measured = measure_detailed(samples, rate, names, xp=xp)
+        measured = measure_detailed(samples, rate, names, xp=xp, scaling=scaling)
     except Exception:
-        measured = measure_detailed(row.samples, rate, names)  # this capture on the CPU
+        # this capture on the CPU
+        measured = measure_detailed(row.samples, rate, names, scaling=scaling)
     return measured_result(row.capture, measured)
