@@ -126,6 +126,13 @@ class Controller:
             f"xdist worker {worker} crashed; its unfinished captures are missing"
             for worker in self.crashed_workers
         ]
+        fallbacks = [r for r in records if r.gpu_fallback is not None]
+        if fallbacks:
+            notes.append(
+                f"{len(fallbacks)} capture item(s) measured on the CPU after an error on the GPU "
+                f"(first: {fallbacks[0].key}: {fallbacks[0].gpu_fallback}); their records say "
+                "measured_on cpu"
+            )
         gate = self.gate
         if self.update_baseline and gate != GateSpec():
             notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")

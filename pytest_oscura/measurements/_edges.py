@@ -14,6 +14,7 @@ on the host; callers divide by the sample rate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -93,6 +94,56 @@ class SampleScan:
     def values(self, positions: IntArray) -> FloatArray:
         found = self.to_host(self.xp.take(self.samples, self.xp.asarray(positions)))
         return numpy.asarray(found, dtype=numpy.float64)
+
+
+class _Precomputed:
+    """An :class:`EdgeScan` a batch computed (:func:`precomputed_scan`)."""
+
+    def __init__(
+        self,
+        size: int,
+        low_runs: tuple[IntArray, IntArray],
+        high_runs: tuple[IntArray, IntArray],
+        mid_crossings: IntArray,
+        positions: IntArray,
+        values: FloatArray,
+    ) -> None:
+        self.size, self.low_runs, self.high_runs = size, low_runs, high_runs
+        self._mid, self._positions, self._values = mid_crossings, positions, values
+
+    def mid_crossings(self) -> IntArray:
+        return self._mid
+
+    def values(self, positions: IntArray) -> FloatArray:
+        if not self._positions.size:
+            raise LookupError("a transition needs a sample the batch's scan did not keep")
+        at = numpy.minimum(numpy.searchsorted(self._positions, positions), self._positions.size - 1)
+        if not numpy.array_equal(self._positions[at], positions):
+            raise LookupError("a transition needs a sample the batch's scan did not keep")
+        return self._values[at]
+
+
+def precomputed_scan(
+    size: int,
+    changes: Sequence[tuple[IntArray, FloatArray, FloatArray]],
+    ends: Any,
+) -> EdgeScan:
+    """The :class:`EdgeScan` of a capture of ``size`` samples from what a batch found on the
+    device: for the masks "below low", "above high" and "above mid" in that order, the positions
+    ``c`` where the mask changes (``mask[c] != mask[c - 1]``) with the samples at ``c - 1`` and
+    ``c``; ``ends``: the first and last values of the low and the high mask."""
+    (low, *low_values), (high, *high_values), (mid, *mid_values) = changes
+    positions = numpy.concatenate([c + shift for c in (low, high, mid) for shift in (-1, 0)])
+    values = numpy.concatenate([v for pair in (low_values, high_values, mid_values) for v in pair])
+    positions, first = numpy.unique(positions, return_index=True)
+    return _Precomputed(
+        size,
+        _runs(low, bool(ends[0]), bool(ends[1]), size),
+        _runs(high, bool(ends[2]), bool(ends[3]), size),
+        mid - 1,
+        positions,
+        values[first],
+    )
 
 
 def find_edges(scan: EdgeScan, low: float, mid: float, high: float) -> Edges:

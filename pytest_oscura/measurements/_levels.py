@@ -208,8 +208,14 @@ def _clipped_histogram(
     shifted = xp.clip(shifted, -1.0, float(bins), out=shifted)
     shifted += 1.0
     index = shifted.astype(xp.int64)
-    counts = to_host(xp.bincount(index, minlength=bins + 2)).astype(numpy.float64)
-    sums = to_host(xp.bincount(index, weights=shifted, minlength=bins + 2)) - counts
+    found = xp.stack(  # one copy to the host for both
+        [
+            xp.bincount(index, minlength=bins + 2).astype(xp.float64),
+            xp.bincount(index, weights=shifted, minlength=bins + 2),
+        ]
+    )
+    counts, sums = to_host(found)
+    sums = sums - counts
     return counts[1 : bins + 1], sums[1 : bins + 1]
 
 

@@ -8,9 +8,19 @@ file's ``error``, so the other files keep their results.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    InvalidStateError,
+    ThreadPoolExecutor,
+    wait,
+)
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pytest_oscura.jobs import FileJob, FileResult, failed_result, run_job, timeout_result
@@ -212,49 +222,134 @@ class PoolBackend:
             process.join(timeout=5)
 
 
+@dataclass
+class _Batch:
+    """One block submitted to the GPU backend: its jobs, their futures and when it started."""
+
+    jobs: list[FileJob]
+    futures: list[Future[FileResult]]
+    previous: _Batch | None
+    started: threading.Event = field(default_factory=threading.Event)
+    #: set when the batch is done, or abandoned past its time limit: the next one may start
+    finished: threading.Event = field(default_factory=threading.Event)
+    start_time: float = 0.0
+
+
 class GpuBackend:
     """Measures each submitted block as one batch (:func:`~.gpu.measure_batch`) on ``xp``.
 
-    One background thread runs the batches, so the caller can compare earlier results while a
-    batch is loaded and measured.
+    Each batch runs in a background thread of its own, one batch after the other, so the caller
+    can compare earlier results while a batch is loaded and measured.
+
+    ``timeout_s`` applies per batch: a batch of N files has N × ``timeout_s`` from its start
+    (plus :data:`STUCK_GRACE_S`). A batch past that limit gives each of its unfinished files
+    the ``timed out`` error and is abandoned: the next batch starts, while the stuck one's
+    thread, which nothing can stop (a CUDA kernel or a C call cannot be interrupted), finishes
+    in the background and its results are dropped.
     """
 
     name = "gpu"
 
-    def __init__(self, xp: Any, chunk_size: int, load_workers: int = 1) -> None:
+    def __init__(
+        self, xp: Any, chunk_size: int, load_workers: int = 1, timeout_s: float | None = None
+    ) -> None:
         self.xp = xp
         self.batch = chunk_size
         self.load_workers = load_workers
-        self._executor: ThreadPoolExecutor | None = None
+        self.timeout_s = timeout_s
+        self._last: _Batch | None = None
+        self._of: dict[Future[FileResult], _Batch] = {}
+        self._closed = threading.Event()
 
     def submit(self, jobs: Sequence[FileJob]) -> list[Future[FileResult]]:
         futures: list[Future[FileResult]] = [Future() for _ in jobs]
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="oscura-gpu")
-        self._executor.submit(self._run, list(jobs), futures)
+        batch = self._last = _Batch(list(jobs), futures, self._last)
+        for future in futures:
+            self._of[future] = batch
+        threading.Thread(target=self._run, args=(batch,), name="oscura-gpu", daemon=True).start()
         return futures
 
-    def _run(self, jobs: list[FileJob], futures: list[Future[FileResult]]) -> None:
+    def _run(self, batch: _Batch) -> None:
         from pytest_oscura.strategies.gpu import measure_batch
 
-        for future in futures:
-            future.set_running_or_notify_cancel()
+        if batch.previous is not None:
+            batch.previous.finished.wait()
+            batch.previous = None  # nothing keeps the finished batches alive
         try:
-            results = measure_batch(jobs, self.xp, load_workers=self.load_workers)
-        except BaseException as exc:  # pass everything on: the caller's thread decides
-            for future in futures:
-                future.set_exception(exc)
-            return
-        for future, result in zip(futures, results, strict=True):
-            future.set_result(result)
+            if self._closed.is_set() or not all(
+                future.set_running_or_notify_cancel() for future in batch.futures
+            ):
+                return
+            batch.start_time = time.monotonic()
+            batch.started.set()
+            try:
+                results = measure_batch(batch.jobs, self.xp, load_workers=self.load_workers)
+            except BaseException as exc:  # pass everything on: the caller's thread decides
+                for future in batch.futures:
+                    _settle(future, exception=exc)
+                return
+            for future, result in zip(batch.futures, results, strict=True):
+                _settle(future, result)
+        finally:
+            batch.started.set()
+            batch.finished.set()
 
     def result(self, job: FileJob, future: Future[FileResult]) -> FileResult:
+        batch = self._of.pop(future, None)
+        if self.timeout_s is None or batch is None:
+            return _result(job, future)
+        while not future.done():
+            if not batch.started.wait(0.05):
+                self._expire(batch.previous)  # waiting for the batch ahead of it
+                continue
+            left = batch.start_time + len(batch.jobs) * self.timeout_s + STUCK_GRACE_S
+            left -= time.monotonic()
+            if left <= 0:
+                self._abandon(batch)
+                break
+            wait([future], timeout=left)
         return _result(job, future)
 
+    def _expire(self, batch: _Batch | None) -> None:
+        """Abandon ``batch`` (or the first unstarted one's predecessor) if it is past its limit."""
+        while batch is not None and not batch.finished.is_set():
+            if batch.started.is_set():
+                assert self.timeout_s is not None
+                limit = batch.start_time + len(batch.jobs) * self.timeout_s + STUCK_GRACE_S
+                if time.monotonic() >= limit:
+                    self._abandon(batch)
+                return
+            batch = batch.previous
+
+    def _abandon(self, batch: _Batch) -> None:
+        assert self.timeout_s is not None
+        for job, future in zip(batch.jobs, batch.futures, strict=True):
+            _settle(future, timeout_result(job, self.timeout_s))
+        batch.finished.set()  # the next batch starts; the stuck thread's results are dropped
+
     def close(self, *, cancel: bool = False) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=not cancel, cancel_futures=cancel)
+        last, self._last = self._last, None
+        if cancel:
+            self._closed.set()  # batches not yet started never start
+            for batch in list(self._of.values()):
+                for future in batch.futures:
+                    future.cancel()
+        elif last is not None:
+            last.finished.wait()
+        self._of.clear()
+
+
+def _settle(
+    future: Future[FileResult],
+    result: FileResult | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    """Give ``future`` its outcome unless it has one (a batch abandoned past its time limit)."""
+    with contextlib.suppress(InvalidStateError):
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
 
 
 def make_backend(
@@ -262,8 +357,8 @@ def make_backend(
 ) -> Backend:
     """The backend of a resolved strategy; ``xp`` is the GPU strategy's array namespace.
 
-    ``timeout_s`` limits each job of the serial, thread and process backends (the GPU backend
-    measures whole batches and does not apply it).
+    ``timeout_s`` limits each job of the serial, thread and process backends, and each batch of
+    the GPU backend (N files, N × ``timeout_s``).
     """
     if strategy == "serial":
         return SerialBackend(timeout_s)
@@ -272,5 +367,5 @@ def make_backend(
     if strategy == "gpu":
         if xp is None:
             raise ValueError("the gpu backend needs an array namespace (cupy, or numpy in tests)")
-        return GpuBackend(xp, chunk_size, load_workers=workers)
+        return GpuBackend(xp, chunk_size, load_workers=workers, timeout_s=timeout_s)
     raise ValueError(f"unknown strategy {strategy!r}")

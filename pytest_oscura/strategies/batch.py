@@ -15,7 +15,9 @@ from pytest_oscura.strategies.prefetch import Window
 
 
 class GpuFallbackWarning(UserWarning):
-    """The GPU strategy was asked for, but CuPy or a CUDA device is missing: CPU instead."""
+    """The GPU strategy measured on the CPU instead: CuPy or a CUDA device is missing (the whole
+    run, one warning), or the device raised on a capture (that capture, whose result says
+    ``measured_on="cpu"`` and why)."""
 
 
 def open_strategy(
@@ -112,7 +114,26 @@ def measure_files(
         backend.close(cancel=True)
         raise
     backend.close()
+    _warn_fallbacks(jobs, results)
     return results
+
+
+def _warn_fallbacks(jobs: Sequence[FileJob], results: Sequence[FileResult]) -> None:
+    """One :class:`GpuFallbackWarning` for the captures the GPU measured on the CPU instead."""
+    fallbacks = [
+        (job.display, name, item.gpu_fallback)
+        for job, result in zip(jobs, results, strict=True)
+        for name, item in result.items.items()
+        if item.gpu_fallback is not None
+    ]
+    if fallbacks:
+        display, name, why = fallbacks[0]
+        warnings.warn(
+            f"pytest-oscura: {len(fallbacks)} capture(s) measured on the CPU after an error on "
+            f"the GPU (first: {display}::{name}: {why}); their results say measured_on='cpu'",
+            GpuFallbackWarning,
+            stacklevel=3,
+        )
 
 
 def drive(
