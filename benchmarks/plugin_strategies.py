@@ -1,11 +1,12 @@
 """Each strategy measured through the plugin: the README's strategy table and the auto calibration.
 
-    python -m benchmarks.plugin_strategies                      # 24 and 100 captures × 1M samples
-    python -m benchmarks.plugin_strategies --captures 24 100 200 --rounds 3 --json out.json
+    python -m benchmarks.plugin_strategies          # 24 and 100 captures × 1M, 50 × 100,000
+    python -m benchmarks.plugin_strategies --batches 24x1000000 200x1000000 --rounds 3 \
+        --quiet 0.9 --json out.json
 
-For every batch size it writes noisy square-wave ``.npy`` captures (``benchmarks.dataset``),
-records their baseline once, then times fresh ``pytest`` processes (other plugins off, no
-xdist) with the default measurement set::
+For every batch (captures × samples per capture) it writes noisy square-wave ``.npy``
+captures (``benchmarks.dataset``), records their baseline once, then times fresh ``pytest``
+processes (other plugins off, no xdist) with the default measurement set::
 
     pytest -p no:xdist --oscura-captures DIR --oscura-strategy S --oscura-workers N
 
@@ -13,13 +14,14 @@ for S in serial, thread, process and auto, and a ``--collect-only`` run. The rou
 the strategies (round robin), each figure is the best of the rounds, and a strategy's time is
 net of the best ``--collect-only`` run (interpreter, pytest and collection): what measuring
 costs through the plugin. Speed-up is serial's net time over the strategy's. The CPU seconds
-of each best run (the pytest process and its pool workers) are printed beside it: on a loaded
-machine they say more than wall times do.
+of each best run (the pytest process, its pool workers and fork server) are printed beside
+it. On a shared machine, ``--quiet 0.9`` waits before each run until the CPUs were 90 % idle.
 
-The last lines fit ``time = work / speed + start-up`` per strategy over the batch sizes and
-print the ``auto`` thresholds that follow from the fit (``strategies/choice.py``:
-``SECONDS_PER_BYTE``, ``THREAD_MIN_SECONDS``, ``PROCESS_MIN_SECONDS``); copy them there to
-recalibrate ``auto`` for a machine.
+The last lines fit ``net time = start-up + seconds per byte × bytes`` per strategy over the
+batches and print the ``auto`` constants that follow (``strategies/choice.py``:
+``DEFAULT_SECONDS_PER_BYTE``, ``THREAD_MIN_SECONDS``, ``PROCESS_MIN_SECONDS``): where threads
+start to beat serial and processes start to beat threads, in estimated serial seconds. Copy
+them there to recalibrate ``auto`` for a machine.
 """
 
 from __future__ import annotations
@@ -150,10 +152,21 @@ def measure_batch(
     return timings
 
 
-def table(results: dict[int, dict[str, Timing]], samples: int) -> list[str]:
+Batch = tuple[int, int]  # captures, samples per capture
+
+
+def parse_batch(text: str) -> Batch:
+    captures, _, samples = text.lower().partition("x")
+    try:
+        return int(captures), int(samples)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected CAPTURESxSAMPLES") from None
+
+
+def table(results: dict[Batch, dict[str, Timing]]) -> list[str]:
     header = f"{'batch':<22}" + "".join(f"{name:>16}" for name in STRATEGIES)
     lines = [header]
-    for captures, timings in results.items():
+    for (captures, samples), timings in results.items():
         collect = timings[COLLECT].best
         serial = timings["serial"].best - collect
         cells = []
@@ -167,13 +180,13 @@ def table(results: dict[int, dict[str, Timing]], samples: int) -> list[str]:
     return lines
 
 
-def fit(results: dict[int, dict[str, Timing]], bytes_per_capture: int) -> list[str]:
+def fit(results: dict[Batch, dict[str, Timing]]) -> list[str]:
     """Least-squares ``net = a + b · bytes`` per strategy and the auto thresholds it implies."""
     if len(results) < 2:
-        return ["(give two or more --captures sizes to fit the auto thresholds)"]
+        return ["(give two or more --batches to fit the auto thresholds)"]
     model: dict[str, tuple[float, float]] = {}
     for name in ("serial", "thread", "process"):
-        xs = [captures * bytes_per_capture for captures in results]
+        xs = [captures * (8 * samples + 128) for captures, samples in results]
         ys = [t[name].best - t[COLLECT].best for t in results.values()]
         mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
@@ -184,7 +197,7 @@ def fit(results: dict[int, dict[str, Timing]], bytes_per_capture: int) -> list[s
     for name, (a, b) in model.items():
         lines.append(f"  {name:<8} start-up {a:+.3f} s, {b * 1e9:.2f} ns/byte")
     per_byte = model["serial"][1]
-    lines.append(f"SECONDS_PER_BYTE default = {per_byte:.3g}  (serial cost of a binary capture)")
+    lines.append(f"DEFAULT_SECONDS_PER_BYTE = {per_byte:.3g}  (serial cost of a binary capture)")
 
     def crossover(slow: str, fast: str) -> float | None:
         (a0, b0), (a1, b1) = model[slow], model[fast]
@@ -207,8 +220,13 @@ def fit(results: dict[int, dict[str, Timing]], bytes_per_capture: int) -> list[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--captures", type=int, nargs="+", default=[24, 100])
-    parser.add_argument("--samples", type=int, default=1_000_000)
+    parser.add_argument(
+        "--batches",
+        type=parse_batch,
+        nargs="+",
+        default=[(24, 1_000_000), (100, 1_000_000), (50, 100_000)],
+        metavar="CAPTURESxSAMPLES",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, help="also write the raw timings here")
@@ -221,30 +239,34 @@ def main() -> None:
     )
     args = parser.parse_args()
     adopt_orphans()
-    results: dict[int, dict[str, Timing]] = {}
+    results: dict[Batch, dict[str, Timing]] = {}
     with tempfile.TemporaryDirectory(prefix="oscura-plugin-bench-") as tmp:
-        for captures in args.captures:
-            folder = Path(tmp) / f"caps_{captures}"
-            write_dataset(folder, captures, args.samples)
+        for captures, samples in args.batches:
+            folder = Path(tmp) / f"caps_{captures}x{samples}"
+            write_dataset(folder, captures, samples)
             run_pytest(folder, "--oscura-update-baseline", "--oscura-strategy", "serial")
-            results[captures] = measure_batch(folder, args.rounds, args.workers, args.quiet)
+            results[captures, samples] = measure_batch(
+                folder, args.rounds, args.workers, args.quiet
+            )
+            for path in folder.glob("*.npy"):
+                path.unlink()  # one batch on disk at a time
     idle = [i for r in results.values() for t in r.values() for i in t.idle]
     print(
         f"through the plugin, {args.workers} workers, {os.cpu_count()} CPUs, best of "
         f"{args.rounds}, net of --collect-only; CPUs idle before a run: "
         f"{min(idle):.0%}..{max(idle):.0%}"
     )
-    print("\n".join(table(results, args.samples)))
-    print("\n".join(fit(results, 8 * args.samples + 128)))
+    print("\n".join(table(results)))
+    print("\n".join(fit(results)))
     if args.json:
         raw = {
-            str(c): {
-                n: {"wall": t.wall, "cpu": t.cpu, "idle": t.idle, "chose": t.chose}
-                for n, t in r.items()
+            f"{c}x{n}": {
+                name: {"wall": t.wall, "cpu": t.cpu, "idle": t.idle, "chose": t.chose}
+                for name, t in r.items()
             }
-            for c, r in results.items()
+            for (c, n), r in results.items()
         }
-        args.json.write_text(json.dumps({"samples": args.samples, "runs": raw}, indent=2))
+        args.json.write_text(json.dumps({"runs": raw}, indent=2))
 
 
 if __name__ == "__main__":
