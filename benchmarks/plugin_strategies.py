@@ -16,6 +16,10 @@ net of the best ``--collect-only`` run (interpreter, pytest and collection): wha
 costs through the plugin. Speed-up is serial's net time over the strategy's. The CPU seconds
 of each best run (the pytest process, its pool workers and fork server) are printed beside
 it. On a shared machine, ``--quiet 0.9`` waits before each run until the CPUs were 90 % idle.
+Every run is preceded by reading the batch's files (page cache warm). The last column,
+"ceiling", is no strategy: ``N`` plain processes each measuring a share of the batch in a loop
+at once, against one doing it all (no pytest): the speed-up the machine's CPUs and memory
+allow this workload at all.
 
 The last lines fit ``net time = start-up + seconds per byte × bytes`` per strategy over the
 batches and print the ``auto`` constants that follow (``strategies/choice.py``:
@@ -67,9 +71,14 @@ class Timing:
         return self.cpu[self.wall.index(self.best)]
 
 
+#: The checkout whose pytest_oscura is measured (``--code``): this one by default.
+CODE = [REPO]
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    paths = [str(CODE[0]), str(REPO), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 
@@ -132,6 +141,65 @@ def run_pytest(folder: Path, *args: str) -> tuple[float, float, str]:
     return wall, cpu, done.stdout
 
 
+LOOP = """
+import sys, time
+from pathlib import Path
+from pytest_oscura.jobs import run_job
+from benchmarks.dataset import jobs_for
+try:
+    from pytest_oscura.strategies.worker import tune_allocator
+    tune_allocator()
+except ImportError:  # a checkout (--code) from before the allocator tuning
+    pass
+jobs = jobs_for([Path(p) for p in sys.argv[2:]])
+start_at = float(sys.argv[1])
+while time.time() < start_at:  # every process starts measuring at the same moment
+    time.sleep(0.001)
+for job in jobs:
+    run_job(job)
+print(time.time() - start_at)
+"""
+
+
+def read_files(folder: Path) -> None:
+    """Read every capture once, so that each run finds them in the page cache (a machine that
+    pages out cold files between runs would otherwise time its disk)."""
+    for path in folder.glob("*.npy"):
+        path.read_bytes()
+
+
+def ceiling(folder: Path, rounds: int, workers: int, quiet: float | None) -> tuple[float, float]:
+    """Seconds for one process to measure every capture (``run_job`` in a loop, no pytest,
+    imports not counted) and for ``workers`` such processes each measuring its share, started
+    at the same moment: what the machine's CPUs and memory allow, the best any strategy can
+    do."""
+    paths = sorted(str(p) for p in folder.glob("*.npy"))
+    alone = together = float("inf")
+    for _ in range(rounds):
+        for shares in ([paths], [paths[k::workers] for k in range(workers)]):
+            wait_for_quiet(quiet)
+            read_files(folder)
+            start_at = str(time.time() + 2.0)  # after the imports
+            running = [
+                subprocess.Popen(
+                    [sys.executable, "-c", LOOP, start_at, *share],
+                    env=_env(),
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for share in shares
+            ]
+            ends = [process.communicate()[0] for process in running]
+            if any(process.returncode for process in running):
+                raise SystemExit("the measuring loop failed")
+            seconds = max(float(end) for end in ends)
+            if len(shares) == 1:
+                alone = min(alone, seconds)
+            else:
+                together = min(together, seconds)
+    return alone, together
+
+
 def measure_batch(
     folder: Path, rounds: int, workers: int, quiet: float | None = None
 ) -> dict[str, Timing]:
@@ -140,6 +208,7 @@ def measure_batch(
     for _ in range(rounds):
         for name in (COLLECT, *STRATEGIES):
             timings[name].idle.append(wait_for_quiet(quiet))
+            read_files(folder)
             args = ["--collect-only"] if name == COLLECT else ["--oscura-strategy", name]
             if name != COLLECT:
                 args += ["--oscura-workers", str(workers)]
@@ -163,16 +232,21 @@ def parse_batch(text: str) -> Batch:
         raise argparse.ArgumentTypeError(f"{text!r}: expected CAPTURESxSAMPLES") from None
 
 
-def table(results: dict[Batch, dict[str, Timing]]) -> list[str]:
+def table(
+    results: dict[Batch, dict[str, Timing]], ceilings: dict[Batch, tuple[float, float]]
+) -> list[str]:
     header = f"{'batch':<22}" + "".join(f"{name:>16}" for name in STRATEGIES)
+    header += f"{'ceiling':>16}"
     lines = [header]
     for (captures, samples), timings in results.items():
+        alone, together = ceilings[captures, samples]
         collect = timings[COLLECT].best
         serial = timings["serial"].best - collect
         cells = []
         for name in STRATEGIES:
             net = timings[name].best - collect
             cells.append(f"{serial / net:>6.2f}x {net:>5.2f}s")
+        cells.append(f"{alone / together:>6.2f}x {together:>5.2f}s")
         lines.append(f"{f'{captures} x {samples:,}':<22}" + "".join(f"{c:>16}" for c in cells))
         cpu = "".join(f"{f'cpu {timings[n].best_cpu:.2f}s':>16}" for n in STRATEGIES)
         lines.append(f"{f'  collect {collect:.2f}s':<22}" + cpu)
@@ -237,9 +311,17 @@ def main() -> None:
         help="before each run, wait (up to 5 min) until the CPUs were at least IDLE (0..1) idle "
         "over 2 s: a shared machine's quiet moments",
     )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=REPO,
+        help="a checkout whose pytest_oscura to measure (before/after comparisons)",
+    )
     args = parser.parse_args()
+    CODE[0] = args.code.resolve()
     adopt_orphans()
     results: dict[Batch, dict[str, Timing]] = {}
+    ceilings: dict[Batch, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="oscura-plugin-bench-") as tmp:
         for captures, samples in args.batches:
             folder = Path(tmp) / f"caps_{captures}x{samples}"
@@ -248,15 +330,16 @@ def main() -> None:
             results[captures, samples] = measure_batch(
                 folder, args.rounds, args.workers, args.quiet
             )
+            ceilings[captures, samples] = ceiling(folder, args.rounds, args.workers, args.quiet)
             for path in folder.glob("*.npy"):
                 path.unlink()  # one batch on disk at a time
     idle = [i for r in results.values() for t in r.values() for i in t.idle]
     print(
-        f"through the plugin, {args.workers} workers, {os.cpu_count()} CPUs, best of "
+        f"{CODE[0]}: through the plugin, {args.workers} workers, {os.cpu_count()} CPUs, best of "
         f"{args.rounds}, net of --collect-only; CPUs idle before a run: "
         f"{min(idle):.0%}..{max(idle):.0%}"
     )
-    print("\n".join(table(results)))
+    print("\n".join(table(results, ceilings)))
     print("\n".join(fit(results)))
     if args.json:
         raw = {

@@ -36,7 +36,7 @@ MMAP_THRESHOLD = 32 * 2**20
 #: Free memory at the top of the heap kept for reuse instead of returned to the kernel.
 TRIM_THRESHOLD = 256 * 2**20
 #: What the fork server imports once, so that every worker forked from it starts ready.
-PRELOAD = ("numpy", "pytest_oscura.jobs", "pytest_oscura.measurements", "pytest_oscura.captures")
+PRELOAD = ("pytest_oscura.strategies._preload",)
 
 _tuned: bool | None = None
 
@@ -85,8 +85,8 @@ def pool_context() -> BaseContext:
 
 
 def init_worker() -> None:
-    """A pool worker's initializer: leave Ctrl-C to the parent, tune the allocator, and import
-    the engine (already imported where the worker was forked from the server)."""
+    """A pool worker's initializer: leave Ctrl-C to the parent, tune the allocator, and load
+    :data:`PRELOAD` (already loaded where the worker was forked from the server)."""
     # Ctrl-C goes to the whole process group: let only the parent handle it (it cancels what
     # is queued and shuts the pool down), so no worker dies half-way and hangs the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

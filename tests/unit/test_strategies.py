@@ -237,7 +237,7 @@ class TestAuto:
     def test_work_estimate_decides_between_serial_and_process(self) -> None:
         strategies = [
             choose(n_files=200, total_bytes=10**8, work_seconds=s, cpus=2).strategy
-            for s in (0.3, 1.0, 3.0)
+            for s in (0.05, 1.0, 3.0)
         ]
         assert strategies == ["serial", "thread", "process"]
 
