@@ -14,7 +14,7 @@ the item, a count in the terminal summary and fields of the JSON report.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pytest_oscura.jobs import (
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 class _Row:
     job: int
     spec: ItemSpec
-    capture: Capture
-    stored: Any  # 1-D numpy array on the host, as the file stores it
+    capture: Capture  # its facts (units, warnings, companions), without its samples
+    rate: float
     names: tuple[str, ...]
 
 
@@ -59,16 +59,52 @@ def measure_batch(
        A stack that raises is measured capture by capture on the CPU, as is a capture whose own
        part raised; each says so in its result.
     """
-    import numpy as np
-
-    from pytest_oscura.measurements import check_names
     from pytest_oscura.measurements.batch import Device, measure_stack
 
     device = device or Device(xp)
-    loaded = _load_all(jobs, load_workers)
     results: list[dict[str, ItemResult]] = [{} for _ in jobs]
     errors: dict[int, FileResult] = {}
-    groups: dict[tuple[int, str, Scaling | None], list[_Row]] = {}
+    stacks = _stacks(jobs, _load_all(jobs, load_workers), results, errors)
+    while stacks:  # each stack freed once measured; the loaded files are already
+        scaling, rows, stack = stacks.pop(0)
+        outcomes: list[Any]
+        try:
+            outcomes = measure_stack(
+                device, stack, [r.rate for r in rows], [r.names for r in rows], scaling
+            )
+        except Exception as exc:  # the whole stack: each of its captures on the CPU
+            outcomes = [exc] * len(rows)
+        for row, samples, outcome in zip(rows, stack, outcomes, strict=True):
+            if row.job in errors:
+                continue
+            if isinstance(outcome, Exception):
+                try:
+                    fallback = _on_cpu(row, samples, scaling, describe_exception(outcome))
+                    results[row.job][row.spec.name] = fallback
+                except Exception as exc:
+                    errors[row.job] = failed_result(jobs[row.job], exc)
+                continue
+            results[row.job][row.spec.name] = measured_result(row.capture, outcome, "gpu")
+        del stack
+    return [
+        errors.get(index) or FileResult(job.path, results[index]) for index, job in enumerate(jobs)
+    ]
+
+
+def _stacks(
+    jobs: Sequence[FileJob],
+    loaded: list[Any],
+    results: list[dict[str, ItemResult]],
+    errors: dict[int, FileResult],
+) -> list[tuple[Scaling | None, list[_Row], Any]]:
+    """The items of the loaded files stacked by length, stored dtype and scaling; the loaded
+    samples are dropped (the stacks hold copies), so the batch holds each capture once."""
+    import numpy as np
+
+    from pytest_oscura.measurements import check_names
+
+    groups: dict[tuple[int, str, Scaling | None], list[tuple[_Row, Any]]] = {}
+    no_samples = np.empty(0)
     for index, (job, captures) in enumerate(zip(jobs, loaded, strict=True)):
         if isinstance(captures, FileResult):
             errors[index] = captures
@@ -84,44 +120,28 @@ def measure_batch(
                 errors[index] = failed_result(job, exc)
                 break
             capture, samples = selected
-            row = _Row(index, spec, capture, np.asarray(samples), names)
-            key = (row.stored.shape[0], row.stored.dtype.str, capture.scaling)
-            groups.setdefault(key, []).append(row)
-    for (_, _, scaling), group in groups.items():
-        rows = [row for row in group if row.job not in errors]
-        if not rows:
-            continue
-        stack = np.stack([row.stored for row in rows])
-        rates = [row.capture.sample_rate_hz for row in rows]
-        outcomes: list[Any]
-        try:
-            outcomes = measure_stack(device, stack, rates, [row.names for row in rows], scaling)
-        except Exception as exc:  # the whole stack: each of its captures on the CPU
-            outcomes = [exc] * len(rows)
-        del stack
-        for row, outcome in zip(rows, outcomes, strict=True):
-            if row.job in errors:
-                continue
-            if isinstance(outcome, Exception):
-                try:
-                    results[row.job][row.spec.name] = _on_cpu(row, describe_exception(outcome))
-                except Exception as exc:
-                    errors[row.job] = failed_result(jobs[row.job], exc)
-                continue
-            results[row.job][row.spec.name] = measured_result(row.capture, outcome, "gpu")
-    return [
-        errors.get(index) or FileResult(job.path, results[index]) for index, job in enumerate(jobs)
-    ]
+            samples = np.asarray(samples)
+            # The row keeps the capture's facts, not its samples.
+            facts = replace(capture, stored=no_samples)
+            row = _Row(index, spec, facts, capture.sample_rate_hz, names)
+            key = (samples.shape[0], samples.dtype.str, capture.scaling)
+            groups.setdefault(key, []).append((row, samples))
+    loaded.clear()
+    stacks = []
+    for (_, _, scaling), members in groups.items():
+        kept = [(row, samples) for row, samples in members if row.job not in errors]
+        if kept:
+            stack = np.stack([samples for _, samples in kept])
+            stacks.append((scaling, [row for row, _ in kept], stack))
+        members.clear()
+    return stacks
 
 
-def _on_cpu(row: _Row, why: str) -> ItemResult:
+def _on_cpu(row: _Row, samples: Any, scaling: Scaling | None, why: str) -> ItemResult:
     from pytest_oscura.measurements import measure_detailed
 
-    capture = row.capture
-    measured = measure_detailed(
-        row.stored, capture.sample_rate_hz, row.names, scaling=capture.scaling
-    )
-    return measured_result(capture, measured, "cpu", gpu_fallback=why)
+    measured = measure_detailed(samples, row.rate, row.names, scaling=scaling)
+    return measured_result(row.capture, measured, "cpu", gpu_fallback=why)
 
 
 def _load_all(jobs: Sequence[FileJob], workers: int) -> list[Any]:
