@@ -215,7 +215,7 @@ def measure_batch(
             wall, cpu, out = run_pytest(folder, *args)
             timings[name].wall.append(wall)
             timings[name].cpu.append(cpu)
-            chose = re.search(r"oscura: measuring with (\S+)", out)
+            chose = re.search(r"oscura: measuring with ([a-z]+)", out)
             if chose:
                 timings[name].chose = chose.group(1)
     return timings

@@ -92,7 +92,7 @@ def measure_files(
 
     Args:
         jobs: the files to measure.
-        strategy: ``serial``, ``thread``, ``process`` (a ``spawn`` process pool), ``gpu`` or
+        strategy: ``serial``, ``thread``, ``process`` (a process pool), ``gpu`` or
             ``auto`` (see :func:`~pytest_oscura.strategies.choose` for the rule).
         workers: threads or processes; default one per CPU.
         chunk_size: most jobs submitted and not yet finished at any time (for ``gpu``: files
