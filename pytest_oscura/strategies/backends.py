@@ -99,6 +99,9 @@ class PoolBackend:
         self._executor: Executor | None = None
         self._lock = threading.Lock()
         self._starter: threading.Thread | None = None
+        self._state = threading.Lock()  # guards the two flags below
+        self._started = False  # the starter has done its work
+        self._abandoned = False  # closed with cancel=True while the starter was still at it
 
     def _task(self, job: FileJob) -> Future[FileResult]:
         # In a process worker the job's own alarm (jobs.time_limit) interrupts Python code;
@@ -143,6 +146,11 @@ class PoolBackend:
                 pool.submit(ready)
         except Exception:  # a pool that cannot start fails again, loudly, at submit
             pass
+        with self._state:
+            self._started = True
+            abandoned = self._abandoned
+        if abandoned:  # closed while starting: nobody else will stop it
+            self._stop_now()
 
     def _join_starter(self) -> None:
         starter, self._starter = self._starter, None
@@ -205,15 +213,27 @@ class PoolBackend:
             executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self, *, cancel: bool = False) -> None:
+        if cancel and self._starter is not None:
+            with self._state:
+                self._abandoned = not self._started
+            if self._abandoned:  # still starting (a fork server's imports): do not wait
+                self._starter = None
+                return
         self._join_starter()
+        if not cancel:
+            executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=True)
+            return
+        self._stop_now()
+
+    def _stop_now(self) -> None:
+        """Drop what is queued and stop the workers now rather than letting them finish their
+        captures (an interrupted run, a pool nobody wants). Threads cannot be stopped; each
+        finishes its one job."""
         executor, self._executor = self._executor, None
         if executor is None:
             return
-        if not cancel:
-            executor.shutdown(wait=True)
-            return
-        # Interrupted: drop what is queued and stop the workers now rather than letting them
-        # finish their captures. Threads cannot be stopped; each finishes its one job.
         executor.shutdown(wait=False, cancel_futures=True)
         processes: dict[Any, Any] = getattr(executor, "_processes", None) or {}
         for process in list(processes.values()):

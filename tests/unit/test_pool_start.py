@@ -116,3 +116,27 @@ def test_a_started_pool_measures_like_run_job(tmp_path: Path) -> None:
         ]
     finally:
         backend.close()
+
+
+def test_a_pool_shut_down_while_it_starts_does_not_wait_for_it(monkeypatch) -> None:
+    import threading
+    import time
+
+    release = threading.Event()
+    pool = PoolBackend._pool
+
+    def slow_pool(self):  # a fork server that takes its time importing
+        release.wait(5)
+        return pool(self)
+
+    monkeypatch.setattr(PoolBackend, "_pool", slow_pool)
+    backend = PoolBackend("process", 1).start()
+    start = time.monotonic()
+    backend.close(cancel=True)
+    assert time.monotonic() - start < 1.0  # not the fork server's start
+    starter = threading.enumerate()
+    release.set()
+    for thread in starter:
+        if thread.name == "oscura-pool-start":
+            thread.join(10)
+    assert backend._executor is None  # the starter stopped the pool it made
