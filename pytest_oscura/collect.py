@@ -189,6 +189,8 @@ class CaptureItem(pytest.Item):
             failures=verdict.failures,
             warnings=self.result.warnings,
             companions=self.result.companions,
+            measured_on=self.result.measured_on,
+            gpu_fallback=self.result.gpu_fallback,
         )
         self._report_file_notes(self.result)
         if verdict.message:
@@ -199,10 +201,19 @@ class CaptureItem(pytest.Item):
         companion files read with it."""
         lines = [f"warning: {text}" for text in result.warnings]
         lines += [f"companion file read with it: {name}" for name in result.companions]
+        fallback = None
+        if result.gpu_fallback is not None:
+            fallback = f"measured on the CPU: the GPU strategy failed on it ({result.gpu_fallback})"
+            lines.append(fallback)
         if lines:
             self.add_report_section("call", "oscura", "\n".join(lines))
         for text in result.warnings:
             warnings.warn(CaptureWarning(f"{self.parent.display}: {text}"), stacklevel=1)
+        if fallback is not None:
+            from pytest_oscura.strategies import GpuFallbackWarning
+
+            text = f"{self.parent.display}::{self.name}: {fallback}"
+            warnings.warn(GpuFallbackWarning(text), stacklevel=1)
 
     def teardown(self) -> None:
         self.result = None

@@ -339,6 +339,13 @@ class Controller:
         ]
         if self.lost_items:
             notes.append(f"the Dask cluster lost the results of {len(self.lost_items)} item(s)")
+        fallbacks = [r for r in records if r.gpu_fallback is not None]
+        if fallbacks:
+            notes.append(
+                f"{len(fallbacks)} capture item(s) measured on the CPU after an error on the GPU "
+                f"(first: {fallbacks[0].key}: {fallbacks[0].gpu_fallback}); their records say "
+                "measured_on cpu"
+            )
         gate = self.gate
         if self.update_baseline and gate != GateSpec():
             notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")

@@ -72,6 +72,7 @@ def start_run(config: pytest.Config, settings: Settings) -> None:
         xdist_workers=_xdist.worker_count(config),
         xdist_worker=_xdist.is_worker(config),
         dask_scheduler=scheduler,
+        measures=not config.option.collectonly,
     )
     add_roots_to_args(config, [root.path for root in roots])
     config.pluginmanager.register(RunHooks(runtime, settings.shard), "oscura-run")
@@ -162,6 +163,7 @@ class RunHooks:
             or format_for(file_path) is None
         ):
             return None
+        self.runtime.collected(str(file_path))  # may start the process pool
         return CaptureFile.from_parent(parent, path=file_path, root=root, runtime=self.runtime)
 
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
@@ -198,6 +200,9 @@ class RunHooks:
             config.hook.pytest_deselected(items=others)
             items[:] = kept
 
+    def pytest_collection(self) -> None:
+        self.runtime.collecting()  # a process pool asked for by name starts now
+
     @pytest.hookimpl(tryfirst=True)  # before the terminal reporter asks for the lines below
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if session.config.option.collectonly or not session.items:
@@ -232,6 +237,10 @@ class ControllerHooks:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not _xdist.distributes(session.config):
             self.controller.expected_nodeids = {item.nodeid for item in session.items}
+        if session.items and not session.config.option.collectonly:
+            from pytest_oscura.aggregate import warm_up
+
+            warm_up()  # the summary's imports, while the captures are measured
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if _xdist.is_crash_report(report):

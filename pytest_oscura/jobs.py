@@ -49,13 +49,19 @@ class ItemResult:
     that prevented measuring it (then ``measured`` is ``None``).
 
     ``warnings`` and ``companions`` are the capture's (:class:`~pytest_oscura.captures.Capture`):
-    facts about its file the item reports, and the companion files read with it."""
+    facts about its file the item reports, and the companion files read with it.
+
+    ``measured_on`` is ``"gpu"`` for a capture the GPU strategy measured on its device, else
+    ``"cpu"``; ``gpu_fallback`` is why the GPU strategy measured this capture on the CPU
+    instead (an exception on the device), ``None`` when it did not have to."""
 
     units: str = ""
     measured: MeasurementResult | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
     companions: tuple[str, ...] = ()
+    measured_on: str = "cpu"
+    gpu_fallback: str | None = None
 
     @property
     def values(self) -> Mapping[str, float | None]:
@@ -139,11 +145,17 @@ def timeout_result(job: FileJob, seconds: float) -> FileResult:
     return FileResult(job.path, error=f"{job.display}: timed out after {seconds:g} s")
 
 
+def describe_exception(exc: BaseException) -> str:
+    """``Type: first line of the message`` (the type alone for an empty message)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def failed_result(job: FileJob, exc: BaseException) -> FileResult:
     """The result of a job whose measuring raised: one line naming the file and the exception."""
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return FileResult(job.path, error=f"{job.display}: measuring failed ({detail})")
+    return FileResult(
+        job.path, error=f"{job.display}: measuring failed ({describe_exception(exc)})"
+    )
 
 
 def run_job(job: FileJob, xp: Any = None, timeout_s: float | None = None) -> FileResult:
@@ -174,15 +186,31 @@ def _run_job(job: FileJob, xp: Any) -> FileResult:
             results[spec.name] = selected
             continue
         capture, samples = selected
-        # Logic samples are uint8: the engine converts this one channel to float64 here.
-        measured = measure_detailed(samples, capture.sample_rate_hz, spec.measurements, xp=xp)
+        # Logic samples are uint8, stored integers come with their scaling: the engine makes
+        # this one channel's float64 copy here.
+        measured = measure_detailed(
+            samples, capture.sample_rate_hz, spec.measurements, xp=xp, scaling=capture.scaling
+        )
         results[spec.name] = measured_result(capture, measured)
     return FileResult(job.path, results)
 
 
-def measured_result(capture: Capture, measured: MeasurementResult) -> ItemResult:
+def measured_result(
+    capture: Capture,
+    measured: MeasurementResult,
+    measured_on: str = "cpu",
+    gpu_fallback: str | None = None,
+) -> ItemResult:
     """The result of one measured item, with its capture's warnings and companions."""
-    return ItemResult(capture.units, measured, None, capture.warnings, capture.companions)
+    return ItemResult(
+        capture.units,
+        measured,
+        None,
+        capture.warnings,
+        capture.companions,
+        measured_on,
+        gpu_fallback,
+    )
 
 
 def load_job(job: FileJob) -> list[Capture] | FileResult:
@@ -200,12 +228,12 @@ def select_samples(
 ) -> tuple[Capture, Any] | ItemResult:
     """The 1-D samples one item measures (its channel, or one segment of it), or its error.
 
-    The samples keep their dtype (float64 analog, uint8 logic): the measurement engine
-    converts them when it measures, one item at a time."""
+    The samples are as stored (float64 analog, integers with ``capture.scaling``, uint8 logic):
+    the measurement engine converts them when it measures, one item at a time."""
     if spec.channel_index >= len(captures):
         return ItemResult(error=f"{job.display}: no channel {spec.name}")
     capture = captures[spec.channel_index]
-    samples = capture.samples
+    samples = capture.stored
     if spec.segment is None and samples.ndim != 1:
         error = f"{job.display}: channel {capture.channel} holds segments, not one record"
         return ItemResult(error=error)

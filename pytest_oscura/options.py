@@ -96,7 +96,9 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         type=float,
         metavar="SECONDS",
-        help="Fail a capture whose loading and measuring takes longer than SECONDS",
+        help="Fail a capture whose loading and measuring takes longer than SECONDS. The gpu "
+        "strategy measures batches: a batch of N captures gets N times SECONDS, and past that its "
+        "unfinished captures fail (a stuck device call is abandoned, it cannot be stopped)",
     )
     group.addoption(
         "--oscura-outliers",

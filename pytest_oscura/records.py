@@ -42,6 +42,8 @@ class RecordDict(TypedDict):
     outcome: str
     warnings: list[str]
     companions: list[str]
+    measured_on: str
+    gpu_fallback: str | None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class CaptureRecord:
         error: one-line load or config error, or ``None``.
         warnings: one-line facts about the capture's file that did not stop it being read.
         companions: companion files read with the capture (an R&S payload, a setup text).
+        measured_on: ``"gpu"`` where the GPU strategy measured it on its device, else ``"cpu"``.
+        gpu_fallback: why the GPU strategy measured it on the CPU instead, or ``None``.
     """
 
     key: str
@@ -104,6 +108,8 @@ class CaptureRecord:
     outcome: str = "passed"
     warnings: tuple[str, ...] = ()
     companions: tuple[str, ...] = ()
+    measured_on: str = "cpu"
+    gpu_fallback: str | None = None
 
     def to_dict(self) -> RecordDict:
         # Written out rather than dataclasses.asdict, whose recursive deep copy cost 0.6 ms per
@@ -122,6 +128,8 @@ class CaptureRecord:
             "outcome": self.outcome,
             "warnings": list(self.warnings),
             "companions": list(self.companions),
+            "measured_on": self.measured_on,
+            "gpu_fallback": self.gpu_fallback,
         }
 
     @classmethod
@@ -140,4 +148,6 @@ class CaptureRecord:
             outcome=data["outcome"],
             warnings=tuple(data["warnings"]),
             companions=tuple(data["companions"]),
+            measured_on=data.get("measured_on", "cpu"),
+            gpu_fallback=data.get("gpu_fallback"),
         )

@@ -46,7 +46,10 @@ def fingerprint(path: Path) -> Fingerprint:
 def config_hash(job: FileJob) -> str:
     """A hash of everything besides the capture bytes that decides the job's result."""
     import numpy
-    import scipy
+
+    from pytest_oscura._lazy import import_lazily
+
+    scipy = import_lazily("scipy")
 
     sidecar = Path(job.path + ".json")
     try:

@@ -10,6 +10,12 @@ from the machine and this batch) and, unless that is serial, installs a
 :class:`~pytest_oscura.strategies.Prefetcher` that measures the next files in the background
 while items compare their results. In an xdist worker, ``auto`` means serial: xdist already runs
 one process per CPU. Importing this module imports no numpy.
+
+A process pool takes a while to start, so it is started while collection still runs
+(:meth:`Runtime.collecting`, :meth:`Runtime.collected`): at once for ``process`` asked by name,
+and for ``auto`` as soon as the files collected so far are enough for it to pick ``process``
+(:func:`~pytest_oscura.strategies.choice.early_pool`). :meth:`Runtime.start` then takes that
+pool if the plan wants it, and shuts it down otherwise.
 """
 
 from __future__ import annotations
@@ -22,11 +28,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_oscura.jobs import FileJob, FileResult, run_job
-from pytest_oscura.strategies.choice import AUTO, Plan, cpu_count, gpu_installed
+from pytest_oscura.strategies.choice import (
+    AUTO,
+    Plan,
+    cpu_count,
+    early_pool,
+    file_cost,
+    gpu_installed,
+)
 
 if TYPE_CHECKING:
     from pytest_oscura.resume import ResultStore
     from pytest_oscura.strategies import Prefetcher
+    from pytest_oscura.strategies.backends import PoolBackend
     from pytest_oscura.suite import CaptureRoot
 
 
@@ -45,6 +59,7 @@ class Runtime:
         xdist_worker: whether this process is one of them.
         dask_scheduler: the dask strategy's scheduler address, or a ``distributed.Client``
             already connected to it (which this runtime then closes).
+        measures: whether this run measures at all (not ``--collect-only``).
     """
 
     roots: list[CaptureRoot]
@@ -56,11 +71,14 @@ class Runtime:
     xdist_workers: int = 0
     xdist_worker: bool = False
     dask_scheduler: Any = None
+    measures: bool = True
     plan: Plan | None = None
     prefetcher: Prefetcher | None = None
     notes: list[str] = field(default_factory=list)
     resumed_paths: set[str] = field(default_factory=set)
     _results: dict[str, FileResult] = field(default_factory=dict)
+    _early: PoolBackend | None = None
+    _collected: list[float] = field(default_factory=lambda: [0, 0, 0.0])
 
     @property
     def captures_args(self) -> str:
@@ -147,6 +165,41 @@ class Runtime:
             return self.plan.describe() + (" (auto)" if self.strategy == AUTO else "")
         return self.strategy
 
+    def _may_start_early(self) -> bool:
+        """Whether a pool may start before collection ends: this process measures (not the
+        xdist controller, not ``--collect-only``) and no pool is started yet."""
+        controller = bool(self.xdist_workers) and not self.xdist_worker
+        return self.measures and not controller and self._early is None and self.plan is None
+
+    def collecting(self) -> None:
+        """Collection starts: a process pool asked for by name starts now."""
+        if self.strategy == "process" and self._may_start_early():
+            self._start_pool()
+
+    def collected(self, path: str) -> None:
+        """A capture file was collected: start the pool once ``auto`` would pick it."""
+        count = self._collected
+        size, seconds = file_cost(path)
+        count[0] += 1
+        count[1] += size
+        count[2] += seconds
+        if self.strategy != AUTO or not self._may_start_early():
+            return
+        if early_pool(
+            self.strategy,
+            n_files=int(count[0]),
+            total_bytes=int(count[1]),
+            work_seconds=count[2],
+            xdist_worker=self.xdist_worker,
+        ):
+            self._start_pool()
+
+    def _start_pool(self) -> None:
+        from pytest_oscura.strategies.backends import PoolBackend
+
+        workers = self._workers() or cpu_count()
+        self._early = PoolBackend("process", workers, self.timeout_s).start()
+
     def start(self, jobs: Sequence[FileJob]) -> None:
         """Resolve the plan for ``jobs`` (in run order) and, unless serial, start prefetching.
 
@@ -154,13 +207,16 @@ class Runtime:
         the plan: they are not measured again, ahead or otherwise.
         """
         from pytest_oscura.strategies import GpuFallbackWarning, Prefetcher, open_strategy
+        from pytest_oscura.strategies.worker import tune_allocator
 
+        tune_allocator()  # this process measures too: serial, threads, GPU loading
         jobs = [job for job in jobs if not self.resume(job)]
         # The backend owns a connected client from here on (and closes it).
         scheduler, self.dask_scheduler = self.dask_scheduler, None
         if self.strategy != "dask":
             _close_client(scheduler)
             scheduler = None
+        early, self._early = self._early, None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", GpuFallbackWarning)
             backend, self.plan = open_strategy(
@@ -170,6 +226,7 @@ class Runtime:
                 xdist_worker=self.xdist_worker,
                 timeout_s=self.timeout_s,
                 scheduler=scheduler,
+                started=early,
             )
         for warning in caught:
             self.notes.append(f"oscura: WARNING: {warning.message}")
@@ -196,6 +253,9 @@ class Runtime:
         prefetcher, self.prefetcher = self.prefetcher, None
         if prefetcher is not None:
             prefetcher.close(cancel=interrupted)
+        early, self._early = self._early, None
+        if early is not None:  # started during a collection that ended without items
+            early.close(cancel=True)
         scheduler, self.dask_scheduler = self.dask_scheduler, None
         _close_client(scheduler)  # connected, but nothing was measured
 

@@ -89,6 +89,25 @@ _LAZY = {
 }
 
 
+def warm_up() -> None:
+    """Import the session summary's numeric modules (numpy, ``scipy.special``: 0.2-0.4 s) in a
+    background thread, so that the end of a run that measures captures does not wait for them.
+
+    Started once the run's captures are collected: the imports overlap the measuring (on a
+    pool's wait, or on another CPU), instead of coming after the last item.
+    """
+    import threading
+
+    def load() -> None:
+        from pytest_oscura._lazy import import_lazily
+
+        # Under the lazy-import lock: a capture being read may import scipy.io meanwhile.
+        import_lazily(f"{__name__}.summary")
+        import_lazily("scipy.special")  # what significance imports on first use
+
+    threading.Thread(target=load, name="oscura-warm-up", daemon=True).start()
+
+
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -128,5 +147,6 @@ __all__ = [
     "parse_gate",
     "summarize",
     "unit_group",
+    "warm_up",
     "wilcoxon_p",
 ]

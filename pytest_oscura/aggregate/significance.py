@@ -57,8 +57,9 @@ def benjamini_hochberg(p_values: Sequence[float] | np.ndarray, q: float) -> np.n
 
 def normal_p_values(z: np.ndarray) -> np.ndarray:
     """Two-sided tail probabilities ``erfc(|z|/√2)`` of standard normal variables (vectorised)."""
-    from scipy.special import erfc
+    from pytest_oscura._lazy import import_lazily
 
+    erfc = import_lazily("scipy.special").erfc
     return np.asarray(erfc(np.abs(z) / math.sqrt(2.0)), dtype=float)
 
 

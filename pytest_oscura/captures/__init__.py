@@ -4,8 +4,10 @@ Collection calls :func:`read_header` (headers only, no numpy); an item calls
 :func:`load_capture`, which resolves sample rate, units and channel names in this order: the file
 itself, a sidecar ``<capture file name>.json`` (``rail.npz.json``), the suite config.
 
-Logic channels stay compact: a logic channel's samples are uint8 0/1 (analog ones float64), and
-the measurement engine converts one channel at a time to float64 when it measures it.
+Samples stay compact: a logic channel's are uint8 0/1, an analog channel's float64 or, where
+the file stores integers (WAV PCM, integer ``.npy``/``.npz`` arrays), those integers with the
+:class:`~pytest_oscura.captures.model.Scaling` that makes them values; the measurement engine
+converts one channel at a time to float64 when it measures it (on the GPU for the GPU strategy).
 
 Every problem with one file (its header, sidecar, payload or values) is a one-line
 :class:`~pytest_oscura.errors.CaptureError` (or :class:`~pytest_oscura.errors.ConfigError` for
@@ -41,7 +43,13 @@ from pytest_oscura.captures import (
 )
 from pytest_oscura.captures.companions import companions_of, owner_of
 from pytest_oscura.captures.csv_format import load_csv, read_csv_file_header
-from pytest_oscura.captures.model import Capture, CaptureHeader, ChannelHeader, RawChannel
+from pytest_oscura.captures.model import (
+    Capture,
+    CaptureHeader,
+    ChannelHeader,
+    RawChannel,
+    Scaling,
+)
 from pytest_oscura.captures.numpy_formats import (
     load_npy,
     load_npz,
@@ -68,6 +76,7 @@ __all__ = [
     "ChannelHeader",
     "LoadSettings",
     "RawChannel",
+    "Scaling",
     "Sidecar",
     "all_formats",
     "format_for",
@@ -333,7 +342,8 @@ def load_capture(
 ) -> list[Capture]:
     """Load every channel of ``path`` as validated :class:`Capture` objects.
 
-    Analog channels are float64; logic channels uint8 0/1 (see the module docstring).
+    Analog channels are float64 or stored integers with their scaling; logic channels uint8 0/1
+    (see the module docstring).
 
     Raises:
         CaptureError: the file cannot be read, holds no or non-finite samples, or its sample
@@ -377,10 +387,14 @@ def load_capture(
         if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
             raise CaptureError(f"{display}: invalid sample rate {sample_rate_hz!r} Hz")
         samples = _validated(np.asarray(raw.samples), raw.kind, where)
+        scaling = raw.scaling
+        if scaling is None and raw.kind == "analog" and samples.dtype.kind in "iu":
+            scaling = Scaling()  # integers that are the values: converted where measured
         units = raw.units or (sidecar.units if sidecar else None) or settings.units or "V"
         captures.append(
             Capture(
-                samples=samples,
+                stored=samples,
+                scaling=scaling,
                 sample_rate_hz=float(sample_rate_hz),
                 channel=name,
                 units=units,
@@ -394,7 +408,8 @@ def load_capture(
 
 
 def _validated(samples: Any, kind: str, where: str) -> Any:
-    """Analog samples as float64, all finite; logic samples as uint8 0/1 (no float copy)."""
+    """Analog samples as float64, all finite, or as the integers they are (no float copy);
+    logic samples as uint8 0/1."""
     import numpy as np
 
     if samples.dtype.kind not in "fiub":
@@ -413,6 +428,8 @@ def _validated(samples: Any, kind: str, where: str) -> Any:
         if int(samples.max()) > 1:
             raise CaptureError(f"{where}: logic samples other than 0 and 1")
         return samples
+    if samples.dtype.kind in "iu":
+        return samples  # always finite; the engine makes the float64 copy when it measures
     samples = samples.astype(np.float64, copy=False)
     finite = np.isfinite(samples)
     if not finite.all():

@@ -1,5 +1,9 @@
 """``.wav`` captures (RIFF/WAVE). Integer PCM is scaled to ±1.0 of full scale.
 
+Integer PCM stays integers until measured, with the :class:`~.model.Scaling` to ±1.0 of full
+scale (times ``full_scale`` where given): the GPU strategy copies 2-byte samples to the device
+instead of 8-byte ones, and the values are bit for bit those of scaling here.
+
 The header is parsed in pure Python for collection; samples are read with ``scipy.io.wavfile``,
 which also handles WAVE_FORMAT_EXTENSIBLE, 24-bit and float data. The frame layout the header
 declares (``block_align`` = channels × bytes per sample) is checked first, so a damaged header is
@@ -12,7 +16,7 @@ import struct
 from pathlib import Path
 
 from pytest_oscura.captures._limits import check_channels
-from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
+from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel, Scaling
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 
@@ -63,7 +67,10 @@ def read_wav_file_header(path: Path) -> CaptureHeader:
 
 def load_wav(path: Path, full_scale: float | None = None) -> list[RawChannel]:
     import numpy as np
-    from scipy.io import wavfile
+
+    from pytest_oscura._lazy import import_lazily
+
+    wavfile = import_lazily("scipy.io.wavfile")
 
     _read_fmt(path)
     try:
@@ -72,18 +79,28 @@ def load_wav(path: Path, full_scale: float | None = None) -> list[RawChannel]:
         text = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise ValueError(f"unreadable WAV data ({text})") from None
     data = np.asarray(data)
-    if data.dtype.kind == "u":  # unsigned PCM (8-bit) is offset binary around mid-scale
+    scaling = None
+    if data.dtype.kind in "iu":
+        # Full scale is 2^(bits - 1) codes: dividing by it is exact, so multiplying by the
+        # reciprocal (times full_scale) gives the same values as dividing then multiplying.
+        # Unsigned PCM (8-bit) is offset binary around mid-scale; scipy left-justifies odd
+        # widths (24-bit) into int32.
         half = float(1 << (8 * data.dtype.itemsize - 1))
-        scaled = (data.astype(np.float64) - half) / half
-    elif data.dtype.kind == "i":  # scipy left-justifies odd widths (24-bit) into int32
-        scaled = data.astype(np.float64) / float(1 << (8 * data.dtype.itemsize - 1))
+        scale = (1.0 if full_scale is None else full_scale) / half
+        scaling = Scaling(-half if data.dtype.kind == "u" else 0.0, scale)
     else:
-        scaled = data.astype(np.float64)
-    if full_scale is not None:
-        scaled = scaled * full_scale
-    columns = scaled.reshape(scaled.shape[0], -1).T
+        data = data.astype(np.float64)
+        if full_scale is not None:
+            data = data * full_scale
+    columns = data.reshape(data.shape[0], -1).T
     units = None if full_scale is not None else "FS"
     return [
-        RawChannel(name=f"CH{i + 1}", samples=row, sample_rate_hz=float(rate), units=units)
+        RawChannel(
+            name=f"CH{i + 1}",
+            samples=row,
+            sample_rate_hz=float(rate),
+            units=units,
+            scaling=scaling,
+        )
         for i, row in enumerate(columns)
     ]

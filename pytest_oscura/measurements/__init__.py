@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
@@ -46,6 +46,9 @@ from pytest_oscura.measurements.registry import REGISTRY, Measurement, register
 from pytest_oscura.measurements.result import MeasurementResult, NotApplicable
 from pytest_oscura.measurements.signal import Signal
 
+if TYPE_CHECKING:
+    from pytest_oscura.captures.model import Scaling
+
 __all__ = [
     "DEFAULT_MEASUREMENTS",
     "PROFILES",
@@ -54,9 +57,11 @@ __all__ = [
     "MeasurementResult",
     "NotApplicable",
     "Signal",
+    "check_names",
     "expand_names",
     "measure",
     "measure_detailed",
+    "measure_signal",
     "register",
     "unknown_measurements",
 ]
@@ -106,19 +111,8 @@ def unknown_measurements(names: Iterable[str]) -> list[str]:
     return [name for name in names if name not in REGISTRY]
 
 
-def measure_detailed(
-    samples: Any,
-    sample_rate_hz: float,
-    names: Iterable[str] | None = None,
-    xp: Any = None,
-) -> MeasurementResult:
-    """Compute measurements ``names`` (default :data:`DEFAULT_MEASUREMENTS`) of one channel.
-
-    Args:
-        samples: 1-D array of sample values in the capture's units.
-        sample_rate_hz: samples per second.
-        names: measurement names from :data:`REGISTRY`.
-        xp: array namespace (``numpy`` by default; ``cupy`` runs the same code on a GPU).
+def check_names(names: Iterable[str] | None) -> tuple[str, ...]:
+    """``names`` as a tuple (default :data:`DEFAULT_MEASUREMENTS`).
 
     Raises:
         KeyError: a name is not a registered measurement.
@@ -129,22 +123,53 @@ def measure_detailed(
         raise KeyError(
             f"unknown measurement(s): {', '.join(unknown)}; known: {', '.join(sorted(REGISTRY))}"
         )
-    values: dict[str, float | None] = {}
-    reasons: dict[str, str] = {}
+    return selected
+
+
+def measure_detailed(
+    samples: Any,
+    sample_rate_hz: float,
+    names: Iterable[str] | None = None,
+    xp: Any = None,
+    *,
+    scaling: Scaling | None = None,
+) -> MeasurementResult:
+    """Compute measurements ``names`` (default :data:`DEFAULT_MEASUREMENTS`) of one channel.
+
+    Args:
+        samples: 1-D array of sample values in the capture's units, or the integers a file
+            stores with their ``scaling``.
+        sample_rate_hz: samples per second.
+        names: measurement names from :data:`REGISTRY`.
+        xp: array namespace (``numpy`` by default; ``cupy`` runs the same code on a GPU).
+        scaling: how stored integers become values
+            (:class:`~pytest_oscura.captures.model.Scaling`).
+
+    Raises:
+        KeyError: a name is not a registered measurement.
+    """
+    selected = check_names(names)
     # Overflow or 0/0 on extreme samples ends as a non-finite value and a reason below, not as
     # a RuntimeWarning that a suite running with ``-W error`` would turn into an exception.
     with numpy.errstate(all="ignore"):
-        signal = Signal(samples, sample_rate_hz, xp)
-        for name in selected:
-            try:
-                value = float(REGISTRY[name].function(signal))
-            except NotApplicable as exc:
-                values[name], reasons[name] = None, str(exc) or "not applicable"
-                continue
-            if math.isfinite(value):
-                values[name] = value
-            else:
-                values[name], reasons[name] = None, "result is not a finite number"
+        return measure_signal(Signal(samples, sample_rate_hz, xp, scaling=scaling), selected)
+
+
+def measure_signal(signal: Signal, names: Iterable[str]) -> MeasurementResult:
+    """Measurements ``names`` (registered, see :func:`check_names`) of ``signal``: the one loop
+    every strategy runs, one capture or a batch's row (:mod:`.batch`)."""
+    values: dict[str, float | None] = {}
+    reasons: dict[str, str] = {}
+    for name in names:
+        try:
+            value = float(REGISTRY[name].function(signal))
+        except NotApplicable as exc:
+            values[name], reasons[name] = None, str(exc) or "not applicable"
+            continue
+        if math.isfinite(value):
+            values[name] = value
+        else:
+            values[name], reasons[name] = None, "result is not a finite number"
     return MeasurementResult(values, reasons)
 
 

@@ -14,8 +14,9 @@ on the host; callers divide by the sample rate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy
 
@@ -43,25 +44,115 @@ class Edges:
         return int(self.rising_mid.size + self.falling_mid.size)
 
 
-def _true_runs(xp: Any, mask: Any, to_host: Any) -> tuple[IntArray, IntArray]:
-    """(starts, stops) of the runs of ``True`` in a 1-D boolean array; stops are exclusive."""
-    size = int(mask.size)
-    changes = to_host(xp.flatnonzero(mask[1:] != mask[:-1])).astype(numpy.int64) + 1
-    head = [0] if bool(mask[0]) else []
-    tail = [size] if bool(mask[-1]) else []
-    bounds = numpy.concatenate([numpy.asarray(head, numpy.int64), changes, tail]).astype(
-        numpy.int64
-    )
+class EdgeScan(Protocol):
+    """What :func:`find_edges` reads from the samples: the runs below the low and above the
+    high reference level, the 50 % crossings, and a few sample values (host arrays)."""
+
+    size: int
+    low_runs: tuple[IntArray, IntArray]  #: (starts, stops) of the runs below ``low``
+    high_runs: tuple[IntArray, IntArray]  #: (starts, stops) of the runs above ``high``
+
+    def mid_crossings(self) -> IntArray:
+        """Every ``i`` where the samples cross ``mid`` between ``i`` and ``i + 1``."""
+        ...
+
+    def values(self, positions: IntArray) -> FloatArray:
+        """The samples at ``positions`` (each next to a run boundary or a 50 % crossing)."""
+        ...
+
+
+def _runs(changes: IntArray, head: bool, tail: bool, size: int) -> tuple[IntArray, IntArray]:
+    """(starts, stops) of the runs of ``True`` of a mask from the positions where it changes
+    (``mask[c] != mask[c - 1]``) and its first and last values; stops are exclusive."""
+    bounds = numpy.concatenate(
+        [numpy.asarray([0] if head else [], numpy.int64), changes, [size] if tail else []]
+    ).astype(numpy.int64)
     return bounds[0::2], bounds[1::2]
 
 
-def find_edges(xp: Any, samples: Any, low: float, mid: float, high: float, to_host: Any) -> Edges:
-    """Complete transitions of ``samples`` between the ``low`` and ``high`` reference levels.
+class SampleScan:
+    """An :class:`EdgeScan` of one capture's samples (1-D, namespace ``xp``): the runs are
+    found at once, the 50 % crossings only when asked (one-sample edges never ask)."""
+
+    def __init__(
+        self, xp: Any, samples: Any, low: float, mid: float, high: float, to_host: Any
+    ) -> None:
+        self.xp, self.samples, self.mid, self.to_host = xp, samples, mid, to_host
+        self.size = int(samples.size)
+        self.low_runs = self._true_runs(samples < low)
+        self.high_runs = self._true_runs(samples > high)
+
+    def _true_runs(self, mask: Any) -> tuple[IntArray, IntArray]:
+        changes = self.to_host(self.xp.flatnonzero(mask[1:] != mask[:-1])).astype(numpy.int64)
+        return _runs(changes + 1, bool(mask[0]), bool(mask[-1]), self.size)
+
+    def mid_crossings(self) -> IntArray:
+        above_mid = self.samples > self.mid
+        crossings = self.xp.flatnonzero(above_mid[1:] != above_mid[:-1])
+        return numpy.asarray(self.to_host(crossings), dtype=numpy.int64)
+
+    def values(self, positions: IntArray) -> FloatArray:
+        found = self.to_host(self.xp.take(self.samples, self.xp.asarray(positions)))
+        return numpy.asarray(found, dtype=numpy.float64)
+
+
+class _Precomputed:
+    """An :class:`EdgeScan` a batch computed (:func:`precomputed_scan`)."""
+
+    def __init__(
+        self,
+        size: int,
+        low_runs: tuple[IntArray, IntArray],
+        high_runs: tuple[IntArray, IntArray],
+        mid_crossings: IntArray,
+        positions: IntArray,
+        values: FloatArray,
+    ) -> None:
+        self.size, self.low_runs, self.high_runs = size, low_runs, high_runs
+        self._mid, self._positions, self._values = mid_crossings, positions, values
+
+    def mid_crossings(self) -> IntArray:
+        return self._mid
+
+    def values(self, positions: IntArray) -> FloatArray:
+        if not self._positions.size:
+            raise LookupError("a transition needs a sample the batch's scan did not keep")
+        at = numpy.minimum(numpy.searchsorted(self._positions, positions), self._positions.size - 1)
+        if not numpy.array_equal(self._positions[at], positions):
+            raise LookupError("a transition needs a sample the batch's scan did not keep")
+        return self._values[at]
+
+
+def precomputed_scan(
+    size: int,
+    changes: Sequence[tuple[IntArray, FloatArray, FloatArray]],
+    ends: Any,
+) -> EdgeScan:
+    """The :class:`EdgeScan` of a capture of ``size`` samples from what a batch found on the
+    device: for the masks "below low", "above high" and "above mid" in that order, the positions
+    ``c`` where the mask changes (``mask[c] != mask[c - 1]``) with the samples at ``c - 1`` and
+    ``c``; ``ends``: the first and last values of the low and the high mask."""
+    (low, *low_values), (high, *high_values), (mid, *mid_values) = changes
+    positions = numpy.concatenate([c + shift for c in (low, high, mid) for shift in (-1, 0)])
+    values = numpy.concatenate([v for pair in (low_values, high_values, mid_values) for v in pair])
+    positions, first = numpy.unique(positions, return_index=True)
+    return _Precomputed(
+        size,
+        _runs(low, bool(ends[0]), bool(ends[1]), size),
+        _runs(high, bool(ends[2]), bool(ends[3]), size),
+        mid - 1,
+        positions,
+        values[first],
+    )
+
+
+def find_edges(scan: EdgeScan, low: float, mid: float, high: float) -> Edges:
+    """Complete transitions between the ``low`` and ``high`` reference levels, from ``scan``.
 
     Requires ``low < mid < high`` and at least two samples.
     """
-    low_starts, low_stops = _true_runs(xp, samples < low, to_host)
-    high_starts, high_stops = _true_runs(xp, samples > high, to_host)
+    low_starts, low_stops = scan.low_runs
+    high_starts, high_stops = scan.high_runs
     starts = numpy.concatenate([low_starts, high_starts])
     stops = numpy.concatenate([low_stops, high_stops])
     is_high = numpy.concatenate(
@@ -84,18 +175,17 @@ def find_edges(xp: Any, samples: Any, low: float, mid: float, high: float, to_ho
     mid_spread = numpy.zeros(change.size, numpy.int64)
     wide = numpy.flatnonzero(first_after - last_before > 1)
     if wide.size:
-        above_mid = samples > mid
-        mid_cross = xp.flatnonzero(above_mid[1:] != above_mid[:-1])  # between i and i + 1
-        at = xp.searchsorted(mid_cross, xp.asarray(last_before[wide]))
+        mid_cross = scan.mid_crossings()  # between i and i + 1
+        at = numpy.searchsorted(mid_cross, last_before[wide])
         # the last crossing between i and i + 1 with i + 1 <= first_after
-        last_at = xp.searchsorted(mid_cross, xp.asarray(first_after[wide] - 1), side="right") - 1
-        first_mid = to_host(xp.take(mid_cross, at))
+        last_at = numpy.searchsorted(mid_cross, first_after[wide] - 1, side="right") - 1
+        first_mid = mid_cross[at]
         mid_index[wide] = first_mid
-        mid_spread[wide] = to_host(xp.take(mid_cross, last_at)) - first_mid
+        mid_spread[wide] = mid_cross[last_at] - first_mid
 
     gather = numpy.concatenate([last_before, last_before + 1, first_after - 1, first_after])
     gather = numpy.concatenate([gather, mid_index, mid_index + 1])
-    values = to_host(xp.take(samples, xp.asarray(gather)))
+    values = scan.values(gather)
     n = change.size
     x_a, x_a1, x_b1, x_b, x_m, x_m1 = (values[k * n : (k + 1) * n] for k in range(6))
 

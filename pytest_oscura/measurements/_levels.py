@@ -81,12 +81,48 @@ def bin_count(size: int) -> int:
     return bins - bins % 2
 
 
+def histogram_scales(xp: Any, minima: Any, maxima: Any, bins: int) -> Any:
+    """Bins per sample unit of each capture's first histogram (arrays of ``xp``): ``bins`` over
+    the sample range, ``inf`` for a constant capture (and where the range overflows)."""
+    span = maxima - minima
+    return xp.where(span > 0, bins / xp.where(span > 0, span, 1.0), math.inf)
+
+
+def histograms(xp: Any, samples: Any, minima: Any, scales: Any, bins: int) -> tuple[Any, Any]:
+    """The first histogram of each row of ``samples`` (2-D, captures × samples): counts and
+    per-bin sums of the positions, ``bins + 1`` columns each (the last one holds the samples at
+    exactly the maximum), arrays of ``xp``.
+
+    One ``bincount`` over the whole batch: each row's bin indices are offset by its row number
+    times ``bins + 1``. A row whose scale is not finite (a constant capture) is binned at 0.
+    """
+    rows = int(samples.shape[0])
+    usable = xp.isfinite(scales)
+    origin = xp.where(usable, minima, 0.0)[:, None]
+    position = samples - origin
+    position *= xp.where(usable, scales, 0.0)[:, None]  # in bins from the minimum
+    index = position.astype(xp.int64)
+    if rows > 1:
+        index += (xp.arange(rows, dtype=xp.int64) * (bins + 1))[:, None]
+    length = rows * (bins + 1)
+    index, position = index.reshape(-1), position.reshape(-1)
+    counts = xp.bincount(index, minlength=length).reshape(rows, bins + 1)
+    sums = xp.bincount(index, weights=position, minlength=length).reshape(rows, bins + 1)
+    return counts, sums
+
+
 def histogram_state_levels(
-    xp: Any, samples: Any, minimum: float, maximum: float, to_host: Any
+    xp: Any,
+    samples: Any,
+    minimum: float,
+    maximum: float,
+    to_host: Any,
+    binned: tuple[Any, Any] | None = None,
 ) -> StateLevels:
     """State levels of ``samples`` (1-D, finite) whose extremes are ``minimum``, ``maximum``.
 
-    ``to_host`` converts a small array of namespace ``xp`` to a numpy array.
+    ``to_host`` converts a small array of namespace ``xp`` to a numpy array. ``binned`` is the
+    capture's row of :func:`histograms` on the host, where a batch computed it already.
 
     Raises:
         NotApplicable: ``maximum - minimum`` overflows.
@@ -96,17 +132,20 @@ def histogram_state_levels(
         raise NotApplicable("sample range overflows a float")
     size = int(samples.size)
     bins = bin_count(size)
-    scale = bins / span if span > 0 else math.inf
+    extremes = numpy.array([minimum]), numpy.array([maximum])
+    scale = float(histogram_scales(numpy, *extremes, bins)[0])
     if not math.isfinite(scale):
         return StateLevels(minimum, maximum, 1.0)
-    position = samples - minimum
-    position *= scale  # in bins, from the minimum; the maximum sits at exactly ``bins``
-    index = position.astype(xp.int64)
-    counts = _fold_last(to_host(xp.bincount(index, minlength=bins + 1))).astype(numpy.float64)
-    # Per-bin sums of the positions rather than of the samples: they are relative to the
-    # minimum, so a small swing on a large offset (a 1 mV ripple on 12 V) keeps its precision.
-    sums = _fold_last(to_host(xp.bincount(index, weights=position, minlength=bins + 1)))
-    del position, index
+    if binned is None:
+        # Per-bin sums of the positions rather than of the samples: they are relative to the
+        # minimum, so a small swing on a large offset (a 1 mV ripple on 12 V) keeps its
+        # precision.
+        row = xp.asarray([minimum], dtype=xp.float64), xp.asarray([scale], dtype=xp.float64)
+        found = histograms(xp, samples.reshape(1, size), *row, bins)
+        binned = to_host(found[0])[0], to_host(found[1])[0]
+        del found
+    counts = _fold_last(binned[0]).astype(numpy.float64)
+    sums = _fold_last(binned[1])
     trimmed = _trimmed(size)
     lo, hi = _core(counts, trimmed)
     origin = minimum
@@ -169,8 +208,14 @@ def _clipped_histogram(
     shifted = xp.clip(shifted, -1.0, float(bins), out=shifted)
     shifted += 1.0
     index = shifted.astype(xp.int64)
-    counts = to_host(xp.bincount(index, minlength=bins + 2)).astype(numpy.float64)
-    sums = to_host(xp.bincount(index, weights=shifted, minlength=bins + 2)) - counts
+    found = xp.stack(  # one copy to the host for both
+        [
+            xp.bincount(index, minlength=bins + 2).astype(xp.float64),
+            xp.bincount(index, weights=shifted, minlength=bins + 2),
+        ]
+    )
+    counts, sums = to_host(found)
+    sums = sums - counts
     return counts[1 : bins + 1], sums[1 : bins + 1]
 
 

@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import numpy
-
 from pytest_oscura.measurements.result import NotApplicable
 
 #: 7-term minimum-side-lobe Blackman-Harris coefficients (Albrecht 2001, −180 dB side lobes).
@@ -134,6 +132,9 @@ class Spectrum:
 def compute_spectrum(xp: Any, centred: Any, to_host: Any) -> Spectrum:
     """Analyse a capture from its mean-removed samples ``centred`` (1-D, finite; not modified).
 
+    One row of :func:`power_spectra` and :func:`analyse_power`: a batch of equal-length
+    captures (the GPU strategy) and a single capture run the same code.
+
     Raises:
         NotApplicable: too few samples, or a peak too close to DC or Nyquist for its main lobe
             to be separated.
@@ -141,79 +142,133 @@ def compute_spectrum(xp: Any, centred: Any, to_host: Any) -> Spectrum:
     size = int(centred.size)
     if size < MIN_SAMPLES:
         raise NotApplicable(f"too few samples for a spectrum ({size} < {MIN_SAMPLES})")
-    spectrum = xp.fft.rfft(centred * blackman_harris(size, xp))
+    power = power_spectra(xp, centred.reshape(1, size))
+    return _unwrap(spectrum_from_row(to_host(analyse_power(xp, power, size))[0], size))
+
+
+def power_spectra(xp: Any, centred: Any) -> Any:
+    """One-sided power spectra of the rows of ``centred`` (2-D: captures × samples, each row
+    mean-removed), windowed by :func:`blackman_harris`: one batched FFT over the rows."""
+    size = int(centred.shape[-1])
+    spectrum = xp.fft.rfft(centred * blackman_harris(size, xp), axis=-1)
     power = spectrum.real * spectrum.real
     power += spectrum.imag * spectrum.imag
-    bins = int(power.size)
     if size % 2 == 0:
-        power[-1] *= 0.5  # the Nyquist bin is not doubled in a one-sided spectrum
-    peak = int(xp.argmax(power[1:])) + 1
-    if peak <= 2 * LOBE:
-        raise NotApplicable(
-            f"fundamental at bin {peak} is within the DC lobe: capture more than {2 * LOBE} cycles"
-        )
-    if peak >= bins - 1 - LOBE:
-        raise NotApplicable("fundamental too close to the Nyquist frequency")
+        power[..., -1] *= 0.5  # the Nyquist bin is not doubled in a one-sided spectrum
+    return power
 
-    # Read the tone lobes, then zero them in place: the noise is the sum of what is left, not
-    # a difference of large sums (which would floor SNR at about 156 dB by rounding).
-    fund_bins = numpy.arange(peak - LOBE, peak + LOBE + 1)
-    fund_power = to_host(power[peak - LOBE : peak + LOBE + 1])
-    signal = float(fund_power.sum())
-    fundamental_bin = float(numpy.dot(fund_bins, fund_power)) / signal
-    power[: LOBE + 1] = 0
-    power[peak - LOBE : peak + LOBE + 1] = 0
-    spur = _largest_lobe(xp, power, to_host)
 
-    claimed = set(range(LOBE + 1)) | set(fund_bins.tolist())
-    harmonic_bins: list[int] = []
-    for h in HARMONICS:
-        alias = math.fmod(h * fundamental_bin, size)
-        if alias > size / 2:
-            alias = size - alias
-        centre = round(alias)
-        for k in range(centre - LOBE, centre + LOBE + 1):
-            if 0 <= k < bins and k not in claimed:
-                claimed.add(k)
-                harmonic_bins.append(k)
-    harmonics = 0.0
-    if harmonic_bins:
-        where = xp.asarray(harmonic_bins)
-        harmonics = float(to_host(xp.take(power, where)).sum())
-        power[where] = 0
-    residual = float(xp.sum(power))
+#: Columns of :func:`analyse_power`'s result, one row per capture.
+_STATUS, _PEAK, _BIN, _SIGNAL, _HARMONICS, _NOISE, _ND, _SPUR, _SHARE = range(9)
+_OK, _IN_DC, _AT_NYQUIST, _NO_NOISE_BINS = 0, 1, 2, 3
+
+
+def analyse_power(xp: Any, power: Any, size: int) -> Any:
+    """The tone, harmonic and noise powers of each row of ``power`` (2-D, from
+    :func:`power_spectra` of ``size`` samples per row; its tone lobes are zeroed in place), on
+    the device: a small 2-D array of ``xp``, one row per capture, that
+    :func:`spectrum_from_row` reads on the host.
+
+    Every row is analysed with the same array operations, whatever its peak: a row whose peak
+    is too close to DC or Nyquist gets a status saying so (its other columns mean nothing).
+    The lobes are read, then zeroed, so the noise is the sum of what is left, not a difference
+    of large sums (which would floor SNR at about 156 dB by rounding).
+    """
+    rows, bins = (int(n) for n in power.shape)
+    flat = power.reshape(-1)  # a view: power is C-contiguous
+    row_start = (xp.arange(rows) * bins)[:, None]
+    offsets = xp.arange(-LOBE, LOBE + 1)
+    peak = xp.argmax(power[:, 1:], axis=1) + 1
+    fund_bins = xp.clip(peak[:, None] + offsets, 0, bins - 1)
+    fund_power = xp.take(flat, row_start + fund_bins)
+    signal = fund_power.sum(axis=1)
+    fundamental_bin = (fund_bins * fund_power).sum(axis=1) / signal
+    power[:, : LOBE + 1] = 0
+    flat[row_start + fund_bins] = 0
+
+    # The spur: the lobe (cut at the ends of the spectrum) around the largest bin left.
+    spur_bins = xp.argmax(power, axis=1)[:, None] + offsets
+    inside = (spur_bins >= 0) & (spur_bins < bins)
+    spur_power = xp.take(flat, row_start + xp.clip(spur_bins, 0, bins - 1))
+    spur = xp.where(inside, spur_power, 0.0).sum(axis=1)
+
+    # Harmonics 2..10 at h · f0 folded into the first Nyquist zone; each bin counted once, never
+    # a bin of the DC or the fundamental lobe.
+    alias = xp.fmod(xp.arange(2, 2 + len(HARMONICS))[None, :] * fundamental_bin[:, None], size)
+    alias = xp.where(alias > size / 2, size - alias, alias)
+    centres = xp.rint(alias).astype(xp.int64)  # round half to even, as Python's round
+    harmonic_bins = (centres[:, :, None] + offsets).reshape(rows, -1)
+    earlier = xp.tril(xp.ones((harmonic_bins.shape[1],) * 2, dtype=bool), -1)
+    repeated = ((harmonic_bins[:, :, None] == harmonic_bins[:, None, :]) & earlier).any(axis=2)
+    counted = (
+        (harmonic_bins > LOBE)
+        & (harmonic_bins < bins)
+        & (xp.abs(harmonic_bins - peak[:, None]) > LOBE)
+        & ~repeated
+    )
+    where = row_start + xp.clip(harmonic_bins, 0, bins - 1)
+    harmonics = xp.where(counted, xp.take(flat, where), 0.0).sum(axis=1)
+    flat[where[counted]] = 0
+    residual = power.sum(axis=1)
+
     # Noise also lies under the fundamental's and the harmonics' lobes. Estimate it there from
     # the mean noise per remaining bin, or SNR reads high by the excluded share of the band
     # (several dB on a short record, where ten harmonic lobes cover much of it).
-    remaining = bins - len(claimed)
-    if remaining < 2 * LOBE + 1:
-        raise NotApplicable("too few bins left to estimate the noise")
+    remaining = bins - (LOBE + 1) - (2 * LOBE + 1) - counted.sum(axis=1)
     per_bin = residual / remaining
     noise = per_bin * (bins - (LOBE + 1))
     # SINAD's denominator: everything measured outside DC and the fundamental, plus the noise
     # estimated under the fundamental's lobe.
-    noise_and_distortion = residual + harmonics + per_bin * fund_bins.size
-
+    noise_and_distortion = residual + harmonics + per_bin * (2 * LOBE + 1)
     share = signal / (signal + harmonics + residual)
+    status = xp.where(
+        peak <= 2 * LOBE,
+        _IN_DC,
+        xp.where(
+            peak >= bins - 1 - LOBE,
+            _AT_NYQUIST,
+            xp.where(remaining < 2 * LOBE + 1, _NO_NOISE_BINS, _OK),
+        ),
+    )
+    columns = (status, peak, fundamental_bin, signal, harmonics, noise, noise_and_distortion)
+    return xp.stack([xp.asarray(c, dtype=xp.float64) for c in (*columns, spur, share)], axis=1)
+
+
+def spectrum_from_row(row: Any, size: int) -> Spectrum | NotApplicable:
+    """The :class:`Spectrum` of one capture of ``size`` samples from its row of
+    :func:`analyse_power` (a host array), or why it has none."""
+    if size < MIN_SAMPLES:
+        return NotApplicable(f"too few samples for a spectrum ({size} < {MIN_SAMPLES})")
+    bins = size // 2 + 1
+    status = int(row[_STATUS])
+    if status == _IN_DC:
+        return NotApplicable(
+            f"fundamental at bin {int(row[_PEAK])} is within the DC lobe: capture more than "
+            f"{2 * LOBE} cycles"
+        )
+    if status == _AT_NYQUIST:
+        return NotApplicable("fundamental too close to the Nyquist frequency")
+    if status == _NO_NOISE_BINS:
+        return NotApplicable("too few bins left to estimate the noise")
+    spur = float(row[_SPUR])
+    share = float(row[_SHARE])
     # A peak must stand 10 dB above what a flat spectrum puts in one lobe (capped at half the
     # power, which a sine at 0 dB SNR still meets).
     stands_out = share >= min(0.5, 10.0 * (2 * LOBE + 1) / bins)
     return Spectrum(
         size,
-        fundamental_bin,
-        signal,
-        harmonics,
-        noise,
-        noise_and_distortion,
-        spur,
+        float(row[_BIN]),
+        float(row[_SIGNAL]),
+        float(row[_HARMONICS]),
+        float(row[_NOISE]),
+        float(row[_ND]),
+        spur if spur > 0 else None,
         share,
         stands_out,
     )
 
 
-def _largest_lobe(xp: Any, power: Any, to_host: Any) -> float | None:
-    """Lobe power (±LOBE bins) around the largest bin of ``power``; None if all are zero."""
-    k = int(xp.argmax(power))
-    lobe = to_host(power[max(k - LOBE, 0) : k + LOBE + 1])
-    total = float(lobe.sum())
-    return total if total > 0 else None
+def _unwrap(outcome: Spectrum | NotApplicable) -> Spectrum:
+    if isinstance(outcome, NotApplicable):
+        raise outcome
+    return outcome

@@ -1,25 +1,39 @@
 """A signal under measurement and the computations its measurements share. Pure.
 
 Every array operation goes through the array namespace ``xp`` (numpy by default), restricted to
-what numpy and CuPy both provide, so the same code can run on a GPU.
+what numpy and CuPy both provide, so the same code can run on a GPU. A batch of captures
+(:mod:`.batch`) computes the shared reductions, spectra and histograms of all of them at once
+and hands each :class:`Signal` its row (:class:`Precomputed`): the measurement functions stay
+the one definition of every measurement.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy
 
-from pytest_oscura.measurements._edges import Edges, PeriodFit, find_edges, fit_period
+from pytest_oscura.measurements._edges import (
+    Edges,
+    EdgeScan,
+    PeriodFit,
+    SampleScan,
+    find_edges,
+    fit_period,
+)
 from pytest_oscura.measurements._levels import (
     MIN_TWO_STATE_FRACTION,
     StateLevels,
     histogram_state_levels,
 )
-from pytest_oscura.measurements._spectrum import Spectrum, compute_spectrum
+from pytest_oscura.measurements._spectrum import Spectrum, compute_spectrum, spectrum_from_row
 from pytest_oscura.measurements.result import NotApplicable
+
+if TYPE_CHECKING:
+    from pytest_oscura.captures.model import Scaling
 
 _T = TypeVar("_T")
 
@@ -49,6 +63,21 @@ def _unwrap(outcome: _T | NotApplicable) -> _T:
     return outcome
 
 
+@dataclass(frozen=True)
+class Precomputed:
+    """What a batch computed for one of its captures (:mod:`.batch`), all on the host."""
+
+    mean: float
+    mean_square: float
+    variance: float
+    minimum: float
+    maximum: float
+    #: the capture's row of :func:`~._spectrum.analyse_power`, where the batch had spectra
+    spectrum: Any = None
+    #: the capture's row of :func:`~._levels.histograms` (counts, sums), where it had them
+    binned: tuple[Any, Any] | None = None
+
+
 class Signal:
     """One channel's samples (1-D, in the capture's units) and sample rate in Hz.
 
@@ -57,12 +86,43 @@ class Signal:
     the period and the windowed spectrum (one FFT). A shared result that does not apply is cached
     as its :class:`NotApplicable` and raised again by the accessor, so the reason is computed once
     too. Times inside these results are in samples; measurements convert to seconds.
+
+    ``samples`` may be the integers a file stores, with the ``scaling`` that turns them into
+    values (:class:`~pytest_oscura.captures.model.Scaling`); the float64 copy is made here, in
+    namespace ``xp``. ``precomputed`` is this capture's share of a batch (then its reductions,
+    spectrum and histogram are not computed again), ``edge_scan`` (set by a batch once the
+    reference levels are known) its transition scan, and ``to_host`` replaces
+    :meth:`to_host` (a batch counts its transfers).
     """
 
-    def __init__(self, samples: Any, sample_rate_hz: float, xp: Any = None) -> None:
+    def __init__(
+        self,
+        samples: Any,
+        sample_rate_hz: float,
+        xp: Any = None,
+        *,
+        scaling: Scaling | None = None,
+        precomputed: Precomputed | None = None,
+        to_host: Any = None,
+    ) -> None:
         self.xp = numpy if xp is None else xp
-        self.samples = self.xp.asarray(samples, dtype=self.xp.float64)
+        if scaling is None:
+            self.samples = self.xp.asarray(samples, dtype=self.xp.float64)
+        else:
+            self.samples = scaling.apply(self.xp, samples)
         self.sample_rate_hz = float(sample_rate_hz)
+        self._host = to_host
+        self.edge_scan: EdgeScan | None = None
+        self._precomputed = precomputed
+        if precomputed is not None:
+            # The batch's values of the cached properties below.
+            self.__dict__.update(
+                mean=precomputed.mean,
+                mean_square=precomputed.mean_square,
+                variance=precomputed.variance,
+                minimum=precomputed.minimum,
+                maximum=precomputed.maximum,
+            )
 
     @property
     def size(self) -> int:
@@ -117,6 +177,8 @@ class Signal:
 
     def to_host(self, array: Any) -> Any:
         """A small array of this signal's namespace as a numpy array (a copy off a GPU)."""
+        if self._host is not None:
+            return self._host(array)
         if self.xp is numpy:
             return array
         return self.xp.asnumpy(array)
@@ -127,8 +189,9 @@ class Signal:
     def state_levels(self) -> StateLevels:
         """IEEE 181 histogram base and top levels (see :mod:`._levels`)."""
         self.require_valid()
+        binned = None if self._precomputed is None else self._precomputed.binned
         return histogram_state_levels(
-            self.xp, self.samples, self.minimum, self.maximum, self.to_host
+            self.xp, self.samples, self.minimum, self.maximum, self.to_host, binned
         )
 
     def require_two_levels(self) -> StateLevels:
@@ -141,7 +204,9 @@ class Signal:
     # -- transitions --------------------------------------------------------------------------
 
     @cached_property
-    def _edges(self) -> Edges | NotApplicable:
+    def reference_levels(self) -> tuple[float, float, float] | NotApplicable:
+        """The 10 %, 50 % and 90 % reference levels transitions are found with, or why this
+        signal has no transitions."""
         try:
             self.require_valid()
             if self.size < 3:
@@ -149,14 +214,17 @@ class Signal:
             levels = self.require_two_levels()
         except NotApplicable as exc:
             return _cached(exc)
-        return find_edges(
-            self.xp,
-            self.samples,
-            levels.reference(0.1),
-            levels.reference(0.5),
-            levels.reference(0.9),
-            self.to_host,
-        )
+        return levels.reference(0.1), levels.reference(0.5), levels.reference(0.9)
+
+    @cached_property
+    def _edges(self) -> Edges | NotApplicable:
+        references = self.reference_levels
+        if isinstance(references, NotApplicable):
+            return references
+        scan = self.edge_scan
+        if scan is None:
+            scan = SampleScan(self.xp, self.samples, *references, self.to_host)
+        return find_edges(scan, *references)
 
     @property
     def edges(self) -> Edges:
@@ -231,6 +299,10 @@ class Signal:
             self.require_valid()
             if self.minimum == self.maximum:
                 raise NotApplicable("signal is constant: no spectrum")
+            row = None if self._precomputed is None else self._precomputed.spectrum
+            if row is not None:
+                found = spectrum_from_row(row, self.size)
+                return _cached(found) if isinstance(found, NotApplicable) else found
             return compute_spectrum(self.xp, self.centred, self.to_host)
         except NotApplicable as exc:
             return _cached(exc)

@@ -1,9 +1,9 @@
 """Execution strategies: how a batch of capture files is measured. Pure: no pytest import.
 
-``serial`` (this thread), ``thread`` (a thread pool), ``process`` (a ``spawn`` process pool) and
-``gpu`` (CuPy: equal-length captures stacked and measured on the device) all produce the same
-:class:`~pytest_oscura.jobs.FileResult` per file, in input order; ``auto`` picks one from the
-machine and the batch (:func:`choose`).
+``serial`` (this thread), ``thread`` (a thread pool), ``process`` (a process pool forked from a
+fork server, ``spawn`` where there is none) and ``gpu`` (CuPy: equal-length captures stacked and
+measured on the device) all produce the same :class:`~pytest_oscura.jobs.FileResult` per file,
+in input order; ``auto`` picks one from the machine and the batch (:func:`choose`).
 
 >>> from pytest_oscura.strategies import measure_files
 >>> results = measure_files([], strategy="thread")

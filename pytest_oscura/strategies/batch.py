@@ -22,7 +22,9 @@ from pytest_oscura.strategies.prefetch import Window
 
 
 class GpuFallbackWarning(UserWarning):
-    """The GPU strategy was asked for, but CuPy or a CUDA device is missing: CPU instead."""
+    """The GPU strategy measured on the CPU instead: CuPy or a CUDA device is missing (the whole
+    run, one warning), or the device raised on a capture (that capture, whose result says
+    ``measured_on="cpu"`` and why)."""
 
 
 def open_strategy(
@@ -35,6 +37,7 @@ def open_strategy(
     xdist_worker: bool = False,
     timeout_s: float | None = None,
     scheduler: Any = None,
+    started: Backend | None = None,
 ) -> tuple[Backend, Plan]:
     """Choose the plan for ``jobs`` and open its backend (close it with ``backend.close()``).
 
@@ -44,6 +47,10 @@ def open_strategy(
 
     ``scheduler`` is the ``dask`` strategy's scheduler address (or a ``distributed.Client``); its
     plan's workers are the cluster's worker threads, and its window four jobs per thread.
+
+    ``started`` is a backend started ahead for this batch (the plugin starts the process pool
+    while collection runs): it is the backend returned when the plan wants that strategy with
+    that many workers, and is shut down otherwise.
 
     Raises:
         ClusterError: (``dask``) no scheduler answers at ``scheduler``, or it has no workers.
@@ -79,6 +86,10 @@ def open_strategy(
                 GpuFallbackWarning,
                 stacklevel=2,
             )
+    if started is not None:
+        if started.name == plan.strategy and getattr(started, "workers", None) == plan.workers:
+            return started, plan
+        started.close(cancel=True)
     if plan.strategy == "dask":
         return _open_dask(plan, chunk_size, timeout_s, scheduler)
     return make_backend(plan.strategy, plan.workers, plan.chunk_size, xp, timeout_s), plan
@@ -119,7 +130,7 @@ def measure_files(
 
     Args:
         jobs: the files to measure.
-        strategy: ``serial``, ``thread``, ``process`` (a ``spawn`` process pool), ``gpu`` or
+        strategy: ``serial``, ``thread``, ``process`` (a process pool), ``gpu`` or
             ``auto`` (see :func:`~pytest_oscura.strategies.choose` for the rule).
         workers: threads or processes; default one per CPU.
         chunk_size: most jobs submitted and not yet finished at any time (for ``gpu``: files
@@ -143,7 +154,26 @@ def measure_files(
         backend.close(cancel=True)
         raise
     backend.close()
+    _warn_fallbacks(jobs, results)
     return results
+
+
+def _warn_fallbacks(jobs: Sequence[FileJob], results: Sequence[FileResult]) -> None:
+    """One :class:`GpuFallbackWarning` for the captures the GPU measured on the CPU instead."""
+    fallbacks = [
+        (job.display, name, item.gpu_fallback)
+        for job, result in zip(jobs, results, strict=True)
+        for name, item in result.items.items()
+        if item.gpu_fallback is not None
+    ]
+    if fallbacks:
+        display, name, why = fallbacks[0]
+        warnings.warn(
+            f"pytest-oscura: {len(fallbacks)} capture(s) measured on the CPU after an error on "
+            f"the GPU (first: {display}::{name}: {why}); their results say measured_on='cpu'",
+            GpuFallbackWarning,
+            stacklevel=3,
+        )
 
 
 def drive(

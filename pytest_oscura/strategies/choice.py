@@ -16,19 +16,24 @@ STRATEGIES: tuple[str, ...] = ("serial", "thread", "process", "gpu")
 CLUSTER_STRATEGIES: tuple[str, ...] = ("dask",)
 CHOICES: tuple[str, ...] = (AUTO, *STRATEGIES, *CLUSTER_STRATEGIES)
 
-# The auto rule's thresholds (see :func:`choose`), measured with benchmarks/compare_strategies.py
-# on a 2-core machine with the default measurement set: starting and stopping a pool of spawned
-# processes costs about 0.5 s (each imports numpy and this package), and the pool then measures
-# about 1.8 times as fast as one process, so it pays off once serial measuring would take about
-# 2 s. Serial cost per byte of capture file (load + measure): binary formats about 7 ns,
-# CSV (parsed text) about 15 ns.
-PROCESS_MIN_SECONDS = 2.0
-THREAD_MIN_SECONDS = 0.5
+# The auto rule's constants (see :func:`choose`), measured through the plugin with
+# ``python -m benchmarks.plugin_strategies`` (each strategy as a fresh pytest run, net of
+# --collect-only, best of N) on the project's 2-CPU machine with the default measurement set.
+# That script fits "net time = start-up + seconds per byte × bytes" per strategy and prints
+# these constants: paste its last three lines here to recalibrate for another machine.
+#
+# Serial cost per byte of capture file (load + measure): binary formats 3.6 ns (7 ns before the
+# allocator was tuned, strategies/worker.py), CSV (parsed text) about 15 ns. Threads start for
+# free and beat serial from about 0.1 s of work; a process pool starts during collection but
+# still costs about 0.3 s of CPU (its fork server imports numpy and the engine), and passes
+# threads from about 1.5 s of work (measured between 0.7 s, where threads won, and 2.9 s).
+PROCESS_MIN_SECONDS = 1.5
+THREAD_MIN_SECONDS = 0.1
 PROCESS_MIN_FILES = 4
 GPU_MIN_BYTES = 256 * 2**20
 DEFAULT_GPU_CHUNK = 32
 SECONDS_PER_BYTE = {".csv": 15e-9}
-DEFAULT_SECONDS_PER_BYTE = 7e-9
+DEFAULT_SECONDS_PER_BYTE = 3.6e-9
 
 
 def cpu_count() -> int:
@@ -115,12 +120,11 @@ def choose(
     2. fewer than :data:`PROCESS_MIN_FILES` files, or one CPU: ``serial``;
     3. a usable CUDA device with CuPy, and at least :data:`GPU_MIN_BYTES` (256 MiB) of capture
        files: ``gpu``;
-    4. an estimated serial time of at least :data:`PROCESS_MIN_SECONDS` (2 s; about 290 MB of
-       ``.npy`` files or 130 MB of CSV, see :func:`estimate_seconds`): ``process``, one worker
+    4. an estimated serial time of at least :data:`PROCESS_MIN_SECONDS` (1.5 s; about 420 MB
+       of ``.npy`` files or 100 MB of CSV, see :func:`batch_size`): ``process``, one worker
        per CPU (capped at the number of files);
-    5. an estimated serial time of at least :data:`THREAD_MIN_SECONDS` (0.5 s): ``thread``
-       (numpy releases the GIL in its reductions; threads cost nothing to start and measured
-       1.5-1.6 times serial on 2 CPUs);
+    5. an estimated serial time of at least :data:`THREAD_MIN_SECONDS` (0.1 s): ``thread``
+       (numpy releases the GIL in its large loops; threads cost nothing to start);
     6. otherwise ``serial``: the batch is done before a pool would pay for itself.
 
     ``auto`` never picks ``dask`` (:data:`CLUSTER_STRATEGIES`): a cluster is something a user
@@ -128,6 +132,10 @@ def choose(
 
     Processes start slower (about 0.65 s) but do not share the GIL, so they win over threads
     where measuring is Python-heavy (CSV parsing, the pulse and spectral measurements).
+    Processes cost a fork server's start (about 0.3 s of CPU, during collection) but do not
+    share the GIL, so they win over threads on long batches and where measuring is
+    Python-heavy (CSV parsing). The estimate and the choice are in :attr:`Plan.reason`, which
+    the plugin prints at the end of collection.
 
     ``gpu_available`` is probed (:func:`probe_gpu`) only when rule 3 could apply, so a small run
     never pays for importing CuPy. An explicitly requested strategy is kept as is (the GPU
@@ -192,19 +200,49 @@ def _auto(
     return "serial", f"{batch}: too short to pay for a pool"
 
 
-def batch_size(paths: Iterable[str]) -> tuple[int, float]:
-    """Total size on disk of ``paths`` in bytes, and the estimated serial measuring seconds.
+def early_pool(
+    requested: str,
+    *,
+    n_files: int,
+    total_bytes: int,
+    work_seconds: float,
+    cpus: int | None = None,
+    xdist_worker: bool = False,
+) -> bool:
+    """Whether to start the process pool now, while collection still runs.
 
-    Missing files count 0. The estimate weighs each file by its format's cost per byte
-    (:data:`SECONDS_PER_BYTE`).
+    For ``process`` asked by name, always; for ``auto``, as soon as the files collected so far
+    make :func:`choose` pick ``process`` (the batch only grows while collecting), unless CuPy is
+    installed (the GPU might win once the batch is complete). The choice after collection still
+    decides: a pool it does not want is shut down unused.
     """
+    if requested == "process":
+        return True
+    if requested != AUTO or gpu_installed():
+        return False
+    strategy, _ = _auto(
+        n_files, total_bytes, work_seconds, cpus or cpu_count(), False, xdist_worker
+    )
+    return strategy == "process"
+
+
+def file_cost(path: str) -> tuple[int, float]:
+    """Size on disk of ``path`` in bytes (0 if missing) and its estimated serial measuring
+    seconds, at its format's cost per byte (:data:`SECONDS_PER_BYTE`)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return 0, 0.0
+    suffix = os.path.splitext(path)[1].lower()
+    return size, size * SECONDS_PER_BYTE.get(suffix, DEFAULT_SECONDS_PER_BYTE)
+
+
+def batch_size(paths: Iterable[str]) -> tuple[int, float]:
+    """Total size on disk of ``paths`` in bytes, and the estimated serial measuring seconds
+    (:func:`file_cost` summed)."""
     total, seconds = 0, 0.0
     for path in paths:
-        try:
-            size = os.stat(path).st_size
-        except OSError:
-            continue
+        size, cost = file_cost(path)
         total += size
-        suffix = os.path.splitext(path)[1].lower()
-        seconds += size * SECONDS_PER_BYTE.get(suffix, DEFAULT_SECONDS_PER_BYTE)
+        seconds += cost
     return total, seconds

@@ -1,15 +1,20 @@
-"""The GPU strategy's batch: load on the CPU, stack equal lengths, one transfer, measure. Pure.
+"""The GPU strategy's batch: load on the CPU, stack equal lengths, measure the stack. Pure.
 
 The same code runs with ``xp=cupy`` on a GPU and with ``xp=numpy`` in tests on any machine; only
-the array namespace differs. Measuring goes through the engine's public
-:func:`~pytest_oscura.measurements.measure_detailed` with ``xp``, so every measurement the
-engine can compute on ``xp`` runs on the device.
+the array namespace differs. The measuring is the engine's
+(:func:`~pytest_oscura.measurements.batch.measure_stack`): one copy of each stack to the device,
+batched reductions, FFT and histograms, per-capture transition scans, two copies back.
+
+Nothing falls back silently: a capture whose stack (or whose own part of it) raised on the
+device is measured on the CPU, and its :class:`~pytest_oscura.jobs.ItemResult` says so
+(``measured_on="cpu"``, ``gpu_fallback`` the reason); the plugin turns that into a warning on
+the item, a count in the terminal summary and fields of the JSON report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pytest_oscura.jobs import (
@@ -17,6 +22,7 @@ from pytest_oscura.jobs import (
     FileResult,
     ItemResult,
     ItemSpec,
+    describe_exception,
     failed_result,
     load_job,
     measured_result,
@@ -24,38 +30,81 @@ from pytest_oscura.jobs import (
 )
 
 if TYPE_CHECKING:
-    from pytest_oscura.captures import Capture
+    from pytest_oscura.captures import Capture, Scaling
+    from pytest_oscura.measurements.batch import Device
 
 
 @dataclass
 class _Row:
     job: int
     spec: ItemSpec
-    capture: Capture
-    samples: Any  # 1-D numpy array on the host: float64 analog, uint8 logic
+    capture: Capture  # its facts (units, warnings, companions), without its samples
+    rate: float
+    names: tuple[str, ...]
 
 
-def measure_batch(jobs: Sequence[FileJob], xp: Any, load_workers: int = 1) -> list[FileResult]:
+def measure_batch(
+    jobs: Sequence[FileJob], xp: Any, load_workers: int = 1, device: Device | None = None
+) -> list[FileResult]:
     """Measure ``jobs`` as one batch on the array namespace ``xp``; results in input order.
 
-    1. Every file is loaded on the CPU (``load_workers`` threads), exactly as :func:`run_job`
-       loads it; a file that fails to load gets its error, as on the CPU.
-    2. The items' 1-D sample arrays are grouped by length and dtype (float64 analog, uint8
-       logic). Each group of two or more is stacked
-       into one 2-D host array and moved to the device in one transfer; a capture of a length
-       of its own is moved alone.
-    3. Each row (a view of the device array, no further transfer) is measured with
-       ``measure_detailed(row, rate, names, xp=xp)``. A measurement that fails on the device
-       (one the engine cannot compute on ``xp``) falls back to the CPU for that capture.
+    1. Every file is loaded on the CPU (``load_workers`` threads), exactly as
+       :func:`~pytest_oscura.jobs.run_job` loads it; a file that fails to load gets its error,
+       as on the CPU.
+    2. The items' samples are grouped by length, stored dtype and scaling (float64 analog,
+       integers of one scaling, uint8 logic) and each group is stacked into one 2-D host array
+       (integers stay integers: the device scales them).
+    3. Each stack is measured on ``device`` (default: a fresh
+       :class:`~pytest_oscura.measurements.batch.Device` of ``xp``, which counts the copies).
+       A stack that raises is measured capture by capture on the CPU, as is a capture whose own
+       part raised; each says so in its result.
     """
-    import numpy as np
+    from pytest_oscura.measurements.batch import Device, measure_stack
 
-    loaded = _load_all(jobs, load_workers)
+    device = device or Device(xp)
     results: list[dict[str, ItemResult]] = [{} for _ in jobs]
     errors: dict[int, FileResult] = {}
-    # Rows of one length and dtype are stacked: logic rows stay uint8 through the transfer
-    # and the engine converts each to float64 on the device, one at a time.
-    groups: dict[tuple[int, str], list[_Row]] = {}
+    stacks = _stacks(jobs, _load_all(jobs, load_workers), results, errors)
+    while stacks:  # each stack freed once measured; the loaded files are already
+        scaling, rows, stack = stacks.pop(0)
+        outcomes: list[Any]
+        try:
+            outcomes = measure_stack(
+                device, stack, [r.rate for r in rows], [r.names for r in rows], scaling
+            )
+        except Exception as exc:  # the whole stack: each of its captures on the CPU
+            outcomes = [exc] * len(rows)
+        for row, samples, outcome in zip(rows, stack, outcomes, strict=True):
+            if row.job in errors:
+                continue
+            if isinstance(outcome, Exception):
+                try:
+                    fallback = _on_cpu(row, samples, scaling, describe_exception(outcome))
+                    results[row.job][row.spec.name] = fallback
+                except Exception as exc:
+                    errors[row.job] = failed_result(jobs[row.job], exc)
+                continue
+            results[row.job][row.spec.name] = measured_result(row.capture, outcome, "gpu")
+        del stack
+    return [
+        errors.get(index) or FileResult(job.path, results[index]) for index, job in enumerate(jobs)
+    ]
+
+
+def _stacks(
+    jobs: Sequence[FileJob],
+    loaded: list[Any],
+    results: list[dict[str, ItemResult]],
+    errors: dict[int, FileResult],
+) -> list[tuple[Scaling | None, list[_Row], Any]]:
+    """The items of the loaded files stacked by length, stored dtype and scaling; the loaded
+    samples are dropped (the stacks hold copies), so the batch holds each capture once."""
+    import numpy as np
+
+    from pytest_oscura.measurements import check_names
+
+    groups: dict[tuple[int, str, Scaling | None], list[tuple[_Row, Any]]] = {}
+    no_samples = np.empty(0)
     for index, (job, captures) in enumerate(zip(jobs, loaded, strict=True)):
         if isinstance(captures, FileResult):
             errors[index] = captures
@@ -65,26 +114,34 @@ def measure_batch(jobs: Sequence[FileJob], xp: Any, load_workers: int = 1) -> li
             if isinstance(selected, ItemResult):
                 results[index][spec.name] = selected
                 continue
-            capture, samples = selected
-            row = _Row(index, spec, capture, np.asarray(samples))
-            groups.setdefault((row.samples.shape[0], row.samples.dtype.str), []).append(row)
-    for rows in groups.values():
-        if len(rows) > 1:
-            device = xp.asarray(np.stack([row.samples for row in rows]))  # one transfer
-            on_device = [device[k] for k in range(len(rows))]
-        else:
-            on_device = [xp.asarray(rows[0].samples)]
-        for row, samples in zip(rows, on_device, strict=True):
-            if row.job in errors:
-                continue
             try:
-                results[row.job][row.spec.name] = _measure(row, samples, xp)
-            except Exception as exc:
-                errors[row.job] = failed_result(jobs[row.job], exc)
-        del on_device
-    return [
-        errors.get(index) or FileResult(job.path, results[index]) for index, job in enumerate(jobs)
-    ]
+                names = check_names(spec.measurements)
+            except KeyError as exc:  # the file's error, as on the CPU
+                errors[index] = failed_result(job, exc)
+                break
+            capture, samples = selected
+            samples = np.asarray(samples)
+            # The row keeps the capture's facts, not its samples.
+            facts = replace(capture, stored=no_samples)
+            row = _Row(index, spec, facts, capture.sample_rate_hz, names)
+            key = (samples.shape[0], samples.dtype.str, capture.scaling)
+            groups.setdefault(key, []).append((row, samples))
+    loaded.clear()
+    stacks = []
+    for (_, _, scaling), members in groups.items():
+        kept = [(row, samples) for row, samples in members if row.job not in errors]
+        if kept:
+            stack = np.stack([samples for _, samples in kept])
+            stacks.append((scaling, [row for row, _ in kept], stack))
+        members.clear()
+    return stacks
+
+
+def _on_cpu(row: _Row, samples: Any, scaling: Scaling | None, why: str) -> ItemResult:
+    from pytest_oscura.measurements import measure_detailed
+
+    measured = measure_detailed(samples, row.rate, row.names, scaling=scaling)
+    return measured_result(row.capture, measured, "cpu", gpu_fallback=why)
 
 
 def _load_all(jobs: Sequence[FileJob], workers: int) -> list[Any]:
@@ -101,14 +158,3 @@ def _load(job: FileJob) -> Any:
         return load_job(job)
     except Exception as exc:
         return failed_result(job, exc)
-
-
-def _measure(row: _Row, samples: Any, xp: Any) -> ItemResult:
-    from pytest_oscura.measurements import measure_detailed
-
-    rate, names = row.capture.sample_rate_hz, row.spec.measurements
-    try:
-        measured = measure_detailed(samples, rate, names, xp=xp)
-    except Exception:
-        measured = measure_detailed(row.samples, rate, names)  # this capture on the CPU
-    return measured_result(row.capture, measured)

@@ -122,3 +122,76 @@ def test_ini_twins_choose_the_strategy(pytester: pytest.Pytester, suite) -> None
             "oscura: measuring with thread (3 workers, chunks of 12): as requested",
         ]
     )
+
+
+# numpy standing in for a CUDA device: the plugin's GPU strategy runs its device code path.
+NUMPY_DEVICE = """
+import numpy
+import pytest_oscura.strategies.batch as batch
+
+batch.probe_gpu = lambda: (numpy, "numpy standing in for a CUDA device")
+"""
+DEVICE_FAILS = """
+from pytest_oscura.measurements import batch as engine
+
+
+def out_of_memory(*args):
+    raise RuntimeError("CUDA_ERROR_OUT_OF_MEMORY: out of memory\\nat line 2")
+
+
+engine._shared = out_of_memory
+"""
+
+
+def test_gpu_on_its_device_path_gives_the_verdicts_and_values_of_serial(
+    pytester: pytest.Pytester, suite
+) -> None:
+    pytester.makeconftest(NUMPY_DEVICE)
+    result = pytester.runpytest(
+        "--oscura-captures", "caps", "--oscura-strategy", "gpu", "--oscura-report", "r.json"
+    )
+    result.assert_outcomes(passed=ITEMS - 1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(["oscura: measuring with gpu (batches of 32 files): as requested"])
+    serial = pytester.runpytest(
+        "--oscura-captures", "caps", "--oscura-strategy", "serial", "--oscura-report", "s.json"
+    )
+    gpu, cpu = read_json(pytester.path / "r.json"), read_json(pytester.path / "s.json")
+    assert {c["key"]: c["measured_on"] for c in gpu["captures"] if not c["error"]} == {
+        c["key"]: "gpu" for c in cpu["captures"] if not c["error"]
+    }
+    assert [(c["key"], c["outcome"], c["measurements"]) for c in gpu["captures"]] == [
+        (c["key"], c["outcome"], c["measurements"]) for c in cpu["captures"]
+    ]
+    assert serial.ret == result.ret
+
+
+def test_an_error_on_the_device_is_reported_never_swallowed(
+    pytester: pytest.Pytester, suite
+) -> None:
+    pytester.makeconftest(NUMPY_DEVICE + DEVICE_FAILS)
+    result = pytester.runpytest(
+        "--oscura-captures",
+        "caps",
+        "--oscura-strategy",
+        "gpu",
+        "--oscura-report",
+        "r.json",
+        "-W",
+        "default",
+    )
+    # The captures are still measured (on the CPU) and judged: same verdicts as serial.
+    result.assert_outcomes(passed=ITEMS - 1, failed=1, errors=1, warnings=ITEMS)
+    why = "RuntimeError: CUDA_ERROR_OUT_OF_MEMORY: out of memory"
+    result.stdout.fnmatch_lines(
+        [
+            f"*GpuFallbackWarning: caps/psu/rail.npy::CH1: measured on the CPU: the GPU strategy "
+            f"failed on it ({why})",
+            f"Note: {ITEMS} capture item(s) measured on the CPU after an error on the GPU*",
+        ]
+    )
+    report = read_json(pytester.path / "r.json")
+    measured = [c for c in report["captures"] if not c["error"]]
+    assert {(c["measured_on"], c["gpu_fallback"]) for c in measured} == {("cpu", why)}
+    assert any(
+        "measured on the CPU after an error on the GPU" in n for n in report["summary"]["notes"]
+    )
