@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from pytest_oscura.aggregate import parse_gate
-from pytest_oscura.controller import Controller, update_baseline_entries, write_baseline
+from pytest_oscura.controller import Controller
+from pytest_oscura.finish import update_baseline_entries, write_baseline
 from pytest_oscura.measurements import DEFAULT_MEASUREMENTS
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.shards import Shard, shard_of

@@ -32,13 +32,15 @@ from __future__ import annotations
 import fnmatch
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_oscura._files import special_file
 from pytest_oscura.errors import ConfigError
+
+_Parsed = TypeVar("_Parsed")
 
 CONFIG_FILE_NAME = "oscura.toml"
 
@@ -281,7 +283,9 @@ def _signed(value: Any, path: Path, where: str) -> float:
     return float(value)
 
 
-def _measurement_tables(value: Any, path: Path, where: str, parse: Any) -> dict[str, Any]:
+def _measurement_tables(
+    value: Any, path: Path, where: str, parse: Callable[[Any, Path, str], _Parsed]
+) -> dict[str, _Parsed]:
     from pytest_oscura.measurements import REGISTRY
 
     table = _table(value, path, where.rstrip("."))
@@ -294,9 +298,9 @@ def _measurement_tables(value: Any, path: Path, where: str, parse: Any) -> dict[
     return result
 
 
-def _validated(settings: Mapping[str, Any], path: Path, where: str) -> dict[str, Any]:
+def _validated(settings: Mapping[str, Any], path: Path, where: str) -> dict[str, object]:
     """Check each setting's value and convert it to its typed form."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for key, value in settings.items():
         here = f"{where}{key}"
         if key in ("measurements", "logic_measurements"):

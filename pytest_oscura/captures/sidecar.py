@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pytest_oscura._files import read_json
 from pytest_oscura.captures._limits import MAX_SIDECAR_BYTES
@@ -46,7 +45,7 @@ class Sidecar:
     units: str | None = None
     channels: tuple[str, ...] | None = None
     full_scale: float | None = None
-    tags: dict[str, Any] | None = None
+    tags: dict[str, object] | None = None
 
 
 def sidecar_path(path: Path) -> Path:
@@ -74,7 +73,7 @@ def read_sidecar(path: Path) -> Sidecar | None:
     )
 
 
-def _positive(data: dict[str, Any], key: str, where: Path) -> float | None:
+def _positive(data: dict[str, object], key: str, where: Path) -> float | None:
     value = data.get(key)
     if value is None:
         return None
@@ -85,7 +84,7 @@ def _positive(data: dict[str, Any], key: str, where: Path) -> float | None:
     return float(value)
 
 
-def _string(data: dict[str, Any], key: str, where: Path) -> str | None:
+def _string(data: dict[str, object], key: str, where: Path) -> str | None:
     value = data.get(key)
     if value is None:
         return None
@@ -94,7 +93,7 @@ def _string(data: dict[str, Any], key: str, where: Path) -> str | None:
     return value
 
 
-def _names(data: dict[str, Any], where: Path) -> tuple[str, ...] | None:
+def _names(data: dict[str, object], where: Path) -> tuple[str, ...] | None:
     value = data.get("channels")
     if value is None:
         return None
@@ -109,7 +108,7 @@ def _names(data: dict[str, Any], where: Path) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _tags(data: dict[str, Any], where: Path) -> dict[str, Any] | None:
+def _tags(data: dict[str, object], where: Path) -> dict[str, object] | None:
     value = data.get("tags")
     if value is None:
         return None

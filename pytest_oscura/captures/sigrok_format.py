@@ -26,7 +26,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_oscura.captures._limits import (
     MAX_CHANNELS,
@@ -259,7 +259,7 @@ def load_sr(path: Path) -> list[RawChannel]:
         # The raw logic bytes, one uint8 per probe and sample, float64 analog values.
         decoded = logic_bytes + len(layout.logic) * logic_samples + 2 * analog_bytes
         check_decoded_size(decoded, "sigrok session", path.stat().st_size)
-        metadata: dict[str, Any] = {"format": "sigrok", "version": layout.version}
+        metadata: dict[str, object] = {"format": "sigrok", "version": layout.version}
         channels: list[RawChannel] = []
         names = iter(_channel_names(layout))
         if layout.logic:

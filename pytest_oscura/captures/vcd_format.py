@@ -233,7 +233,7 @@ def load_vcd(path: Path) -> list[RawChannel]:
         positions, values = positions[keep], values[keep]
         lengths = np.diff(np.append(positions, n_samples))
         samples: Any = np.repeat(values, lengths)
-        metadata: dict[str, Any] = {"format": "vcd", "t0_s": first * header.timescale_s}
+        metadata: dict[str, object] = {"format": "vcd", "t0_s": first * header.timescale_s}
         if unknown[var.ident]:
             metadata["unknown_values"] = unknown[var.ident]
         out.append(

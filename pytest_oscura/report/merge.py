@@ -4,10 +4,10 @@ Each shard (``pytest --oscura-shard K/N --oscura-report shard-K.json``) judged i
 against the baseline; an item's verdict depends on nothing but its capture, its config and the
 baseline, so the merged report takes every item as its shard reported it. What depends on the
 whole batch (statistics, outliers, drift, the gate) is computed again over all shards' records
-with the plugin's own :func:`~pytest_oscura.controller.summarize_batch`, against the same
+with the plugin's own :func:`~pytest_oscura.finish.summarize_batch`, against the same
 baseline file, so the merged report's verdicts and summary are those of one run over all
 captures. ``--update-baseline`` writes the baseline with the controller's own
-:func:`~pytest_oscura.controller.update_baseline_entries`.
+:func:`~pytest_oscura.finish.update_baseline_entries`.
 
 Refused, with a one-line reason, exit status 2 and nothing written: reports that are not
 pytest-oscura reports of this version's layout (no ``run``), of different plugin versions,
@@ -45,7 +45,8 @@ from pytest_oscura.report.json_report import (
 from pytest_oscura.shards import Shard
 
 if TYPE_CHECKING:
-    from pytest_oscura.controller import BaselineUpdate
+    from pytest_oscura.baseline import Baseline
+    from pytest_oscura.finish import BaselineUpdate
 
 PROG = "python -m pytest_oscura merge"
 HTML_MISSING = "the HTML report is not available in this version"
@@ -278,7 +279,9 @@ def baseline_paths(reports: Sequence[ShardReport], given: str | None) -> dict[st
     return {root["display"]: Path(root["baseline"]) for root in roots}
 
 
-def read_baselines(reports: Sequence[ShardReport], paths: Mapping[str, Path]) -> dict[str, Any]:
+def read_baselines(
+    reports: Sequence[ShardReport], paths: Mapping[str, Path]
+) -> dict[str, Baseline | None]:
     """Per captures root, the baseline the shards were checked against (``None``: none).
 
     Raises:
@@ -287,7 +290,7 @@ def read_baselines(reports: Sequence[ShardReport], paths: Mapping[str, Path]) ->
     from pytest_oscura.baseline import file_sha256, read_baseline
     from pytest_oscura.errors import BaselineError
 
-    baselines: dict[str, Any] = {}
+    baselines: dict[str, Baseline | None] = {}
     for root in reports[0].run["roots"]:
         path = paths[root["display"]]
         recorded, found = root["baseline_sha256"], file_sha256(path)
@@ -395,7 +398,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _merge(args: argparse.Namespace) -> int:
     from pytest_oscura.aggregate import GateSpec, format_summary, parse_gate
-    from pytest_oscura.controller import (
+    from pytest_oscura.finish import (
         baseline_line,
         summarize_batch,
         update_baseline_entries,
@@ -475,8 +478,8 @@ def _write_locked(path: Path, verified_sha256: str | None, update: BaselineUpdat
     """
     from pytest_oscura._files import locked
     from pytest_oscura.baseline import LOCK_TIMEOUT_S, file_sha256, lock_path
-    from pytest_oscura.controller import write_baseline
     from pytest_oscura.errors import BaselineError, LockTimeout
+    from pytest_oscura.finish import write_baseline
 
     try:
         with locked(lock_path(path), LOCK_TIMEOUT_S, BaselineError):

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_oscura import controller as controller_module
+from pytest_oscura import finish
 from pytest_oscura.baseline import BaselineEntry, build, read_baseline, render
 from pytest_oscura.controller import Controller
 from pytest_oscura.records import CaptureRecord
@@ -49,7 +50,7 @@ def test_drift_is_judged_against_the_baseline_the_run_found(
 ) -> None:
     _write(tmp_path / "oscura-baseline.json", {"a.npy::CH1": 1.0})
     seen: list[Any] = []
-    real = controller_module.summarize_batch
+    real = finish.summarize_batch
 
     def spy(records: Any, baselines: Any, *args: Any) -> Any:
         seen.append(baselines["caps"].captures["a.npy::CH1"].measurements["mean"])

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from pytest_oscura.baseline import Baseline, BaselineEntry, file_sha256
-from pytest_oscura.controller import Controller, update_baseline_entries, write_baseline
+from pytest_oscura.controller import Controller
+from pytest_oscura.finish import update_baseline_entries, write_baseline
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.shards import Shard
 from pytest_oscura.suite import CaptureRoot

@@ -15,12 +15,8 @@ import pytest
 
 from pytest_oscura.__main__ import main
 from pytest_oscura.aggregate import parse_gate
-from pytest_oscura.controller import (
-    Controller,
-    summarize_batch,
-    update_baseline_entries,
-    write_baseline,
-)
+from pytest_oscura.controller import Controller
+from pytest_oscura.finish import summarize_batch, update_baseline_entries, write_baseline
 from pytest_oscura.records import RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 from pytest_oscura.report import merge as merge_module
 from pytest_oscura.shards import Shard
