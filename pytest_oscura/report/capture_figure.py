@@ -131,10 +131,10 @@ def level_lines(entry: Entry) -> list[LevelLine]:
     from pytest_oscura.report.plots import LevelLine
 
     lines = [
-        LevelLine(str(f["measurement"]), float(f["value"]), _number(f.get("baseline")))
+        LevelLine(str(f["measurement"]), value, _number(f.get("baseline")))
         for f in entry.failures
         if f.get("measurement") in LEVEL_LINES
-        and _number(f.get("value")) is not None
+        and (value := _number(f.get("value"))) is not None
         and f.get("unit") == entry.units
         and f.get("kind") != "limit"
     ]

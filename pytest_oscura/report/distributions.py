@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_oscura.aggregate.results import DriftCell
 
 import numpy as np
 
@@ -188,7 +191,7 @@ def _median(values: list[float]) -> float | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _verdict(cell: dict[str, Any] | None, unit: str) -> tuple[str, str]:
+def _verdict(cell: DriftCell | None, unit: str) -> tuple[str, str]:
     """The drift verdict written beside a row, and one line of detail under it."""
     if cell is None:
         return "no drift check", ""

@@ -3,6 +3,9 @@
 The page is rendered from the JSON report's data, whether the plugin just built it or
 ``python -m pytest_oscura html`` read it from a file (possibly written by an older version or
 merged from shards): every key is read leniently, and what is missing is simply not shown.
+Failure rows, flagged outliers and drift cells carry the shapes the writer gives them
+(``FailureDict``, ``FlaggedOutlier``, ``DriftCell``); a file from another version may lack keys,
+so they are read with ``.get``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from pytest_oscura.aggregate.results import DriftCell, FlaggedOutlier
+    from pytest_oscura.records import FailureDict
 
 FAILED, ERROR, OUTLIER, DRIFT = "failed", "error", "outlier", "drift"
 TIMING = frozenset(
@@ -49,11 +56,11 @@ class Entry:
     path: str
     measurements: dict[str, float | None]
     not_applicable: dict[str, str]
-    failures: list[dict[str, Any]]
+    failures: list[FailureDict]
     error: str | None
     baseline: dict[str, float | None] | None
     summary_group: str = ""
-    outliers: list[dict[str, Any]] = field(default_factory=list)
+    outliers: list[FlaggedOutlier] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -109,7 +116,9 @@ def _entry(data: Any) -> Entry | None:
         path=str(data.get("path", "")),
         measurements={str(k): _float(v) for k, v in _dict(data.get("measurements")).items()},
         not_applicable={str(k): str(v) for k, v in _dict(data.get("not_applicable")).items()},
-        failures=[f for f in _list(data.get("failures")) if isinstance(f, dict)],
+        failures=[
+            cast("FailureDict", f) for f in _list(data.get("failures")) if isinstance(f, dict)
+        ],
         error=str(data["error"]) if data.get("error") else None,
         baseline=(
             {str(k): _float(v) for k, v in baseline.items()} if isinstance(baseline, dict) else None
@@ -125,7 +134,7 @@ class PageData:
     entries: list[Entry]
     summary: dict[str, Any]
     run: dict[str, Any]
-    drift_cells: list[dict[str, Any]]
+    drift_cells: list[DriftCell]
 
     @property
     def groups(self) -> dict[str, Any]:
@@ -147,7 +156,7 @@ class PageData:
         flagged = [e for e in self.entries if e.kinds]
         return sorted(flagged, key=lambda e: (order[e.kinds[0]], e.nodeid, e.key))
 
-    def drifted(self) -> list[dict[str, Any]]:
+    def drifted(self) -> list[DriftCell]:
         return [c for c in self.drift_cells if c.get("flagged")]
 
     def accept_command(self, entry: Entry | None = None) -> str:
@@ -181,6 +190,10 @@ def read_page_data(report: Mapping[str, Any]) -> PageData:
         by_key[f"{entry.root}::{entry.key}" if several_roots else entry.key] = entry
     for flagged in _list(_dict(summary.get("outliers")).get("flagged")):
         if isinstance(flagged, dict) and flagged.get("key") in by_key:
-            by_key[flagged["key"]].outliers.append(flagged)
-    cells = [c for c in _list(_dict(summary.get("drift")).get("cells")) if isinstance(c, dict)]
+            by_key[flagged["key"]].outliers.append(cast("FlaggedOutlier", flagged))
+    cells = [
+        cast("DriftCell", c)
+        for c in _list(_dict(summary.get("drift")).get("cells"))
+        if isinstance(c, dict)
+    ]
     return PageData(report, entries, summary, _dict(report.get("run")), cells)

@@ -21,7 +21,11 @@ import html
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_oscura.aggregate.results import DriftCell
+    from pytest_oscura.records import FailureDict
 
 from pytest_oscura._files import write_atomically
 from pytest_oscura._text import format_number
@@ -182,9 +186,9 @@ def _plots(data: PageData, entries: list[Entry], waveforms: bool) -> dict[str, s
 
 
 def _attention(
-    data: PageData, attention: list[Entry], drifted: list[dict[str, Any]], plotted: dict[str, str]
+    data: PageData, attention: list[Entry], drifted: list[DriftCell], plotted: dict[str, str]
 ) -> str:
-    by_group: dict[str, list[dict[str, Any]]] = {}
+    by_group: dict[str, list[DriftCell]] = {}
     for cell in drifted:
         by_group.setdefault(str(cell.get("group", "")), []).append(cell)
     failed = sum(1 for e in attention if FAILED in e.kinds or ERROR in e.kinds)
@@ -223,7 +227,7 @@ def _scaled(value: Any, factor: float) -> str:
     return format_number(value * factor)
 
 
-def _failure_row(f: dict[str, Any]) -> str:
+def _failure_row(f: FailureDict) -> str:
     value, baseline, unit = f.get("value"), f.get("baseline"), str(f.get("unit", ""))
     numbers = [abs(v) for v in (value, baseline) if isinstance(v, int | float)]
     factor, shown = prefix_for(max(numbers, default=0.0), unit)
@@ -315,7 +319,7 @@ def _capture_card(data: PageData, entry: Entry, figure: str) -> str:
     )
 
 
-def _drift_card(data: PageData, group: str, cells: list[dict[str, Any]]) -> str:
+def _drift_card(data: PageData, group: str, cells: list[DriftCell]) -> str:
     """One card per group with drifted measurements: their rows of the group's distribution
     figure, and per measurement the median's move and the tests that flagged it."""
     from pytest_oscura.report.distributions import group_figure
