@@ -80,8 +80,14 @@ def run_on_worker(job: FileJob, timeout_s: float | None = None) -> FileResult:
     """:func:`~pytest_oscura.jobs.run_job` on a Dask worker.
 
     A file the worker cannot open gets an error that says it was the worker, and which one:
-    the workers read the captures from the same path as the machine that runs pytest.
+    the workers read the captures from the same path as the machine that runs pytest. The
+    worker's allocator is tuned first, as in every process the plugin measures in
+    (:func:`~pytest_oscura.strategies.worker.tune_allocator`; idempotent): without it a 1M-sample
+    capture spends about half its time on the kernel's fresh pages.
     """
+    from pytest_oscura.strategies.worker import tune_allocator
+
+    tune_allocator()
     result = run_job(job, None, timeout_s)
     if result.error is not None and not os.access(job.path, os.R_OK):
         where = socket.gethostname()
