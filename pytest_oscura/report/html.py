@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,6 +228,28 @@ def _scaled(value: Any, factor: float) -> str:
     return format_number(value * factor)
 
 
+_NUMBER = r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+
+
+def _allowed_as_shown(f: FailureDict, factor: float, shown: str) -> str:
+    """The row's ``allowed`` text in the unit its numbers are shown in.
+
+    ``allowed`` is written in the measurement's own unit ("±0.002 V + 2 %", a limit as
+    "spec ≤ 1.25"); a row whose values are shown as mV shows it as "±2 mV + 2 %".
+    """
+    text, unit = str(f.get("allowed", "")), str(f.get("unit", ""))
+    if factor == 1 or not unit:
+        return text
+
+    def rescaled(suffix: str) -> Callable[[re.Match[str]], str]:
+        return lambda m: f"{m.group(1)}{format_number(float(m.group(2)) * factor)}{suffix}"
+
+    text = re.sub(rf"(^|[^\w.])({_NUMBER}) {re.escape(unit)}(?!\w)", rescaled(f" {shown}"), text)
+    if f.get("kind") == "limit":  # "spec ≤ 1.25": the unit is the row's
+        text = re.sub(rf"^(spec [≤≥] )({_NUMBER})$", rescaled(""), text)
+    return text
+
+
 def _failure_row(f: FailureDict) -> str:
     value, baseline, unit = f.get("value"), f.get("baseline"), str(f.get("unit", ""))
     numbers = [abs(v) for v in (value, baseline) if isinstance(v, int | float)]
@@ -245,7 +268,7 @@ def _failure_row(f: FailureDict) -> str:
         esc(_scaled(value, factor)),
         esc(baseline_text),
         delta,
-        esc(f.get("allowed", "")),
+        esc(_allowed_as_shown(f, factor, shown)),
         esc(shown),
     ]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"

@@ -70,7 +70,7 @@ th{background:var(--bg);font-weight:600}
 .fails td:nth-child(5){white-space:normal}td small{display:block;color:var(--mut)}
 pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 pre{background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:6px 8px;
-white-space:pre-wrap;word-break:break-all;margin:2px 0 6px}
+white-space:pre;overflow-x:auto;margin:2px 0 6px}
 .accept{margin:4px 0 0}.error{color:#953800;font-family:ui-monospace,Menlo,Consolas,monospace}
 .empty{color:var(--green)}
 .group figure{border:1px solid var(--line);border-radius:6px;padding:8px;max-width:958px;

@@ -195,7 +195,7 @@ def waveform_svg(
             caption += f" · {ln.reference_label} {with_unit(ln.reference, env.units)}"
         captions.append((y - 3, caption))
         styles[caption] = "ot" if ln.outlier else "ft"
-    for y, caption in spread(captions, frame.y1 + 10, frame.y0 - 2):
+    for y, caption in spread(captions, frame.y1 + 10, frame.y0 - 2, gap=14):
         body.append(text(frame.x0 + 40, y, caption, styles[caption]))
     body += legend(frame.x0, 14, entries, frame.x1)
     return svg(frame.width, frame.height, label, body)

@@ -226,3 +226,42 @@ def test_a_long_record_stays_small(tmp_path: Path) -> None:
     for card in cards.values():
         assert 'class="capture-plot"' in card
         assert len(card.encode()) <= 100_000, len(card.encode())
+
+
+def test_a_failure_rows_allowed_text_is_in_the_unit_its_values_are_shown_in() -> None:
+    from pytest_oscura.report.html import _failure_row
+
+    tolerance = _failure_row(
+        {
+            "measurement": "ac_rms",
+            "value": 0.531564,
+            "baseline": 0.565496,
+            "kind": "tolerance",
+            "allowed": "±0.002 V + 2 %",
+            "unit": "V",
+        }
+    )
+    assert "<td>531.564</td><td>565.496</td>" in tolerance
+    assert "<td>±2 mV + 2 %</td><td>mV</td>" in tolerance
+    limit = _failure_row(
+        {
+            "measurement": "max",
+            "value": 0.0031,
+            "baseline": None,
+            "kind": "limit",
+            "allowed": "spec ≤ 0.003",
+            "unit": "V",
+        }
+    )
+    assert "<td>spec ≤ 3</td><td>mV</td>" in limit
+    volts = _failure_row(
+        {
+            "measurement": "mean",
+            "value": 1.26,
+            "baseline": 1.2,
+            "kind": "tolerance",
+            "allowed": "±0.005 V",
+            "unit": "V",
+        }
+    )
+    assert "<td>±0.005 V</td><td>V</td>" in volts
