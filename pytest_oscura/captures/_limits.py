@@ -60,6 +60,30 @@ FORMATS_EXTRA = "pip install 'pytest-oscura[formats]'"
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError)
 
 
+def check_zip_member(info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a zip member (``.npz``, sigrok ``.sr``) whose declared size could not be real
+    before anything inflates it: above :data:`MAX_MEMBER_BYTES`, or a deflate ratio above
+    :data:`MAX_DEFLATE_RATIO` (a zip bomb or a corrupt archive).
+
+    Raises:
+        ValueError: naming the member ``name`` and its declared sizes.
+    """
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise ValueError(
+            f"member {name!r} declares {info.file_size} bytes, above the "
+            f"{MAX_MEMBER_BYTES >> 20} MiB limit (zip bomb or corrupt archive)"
+        )
+    if (
+        info.compress_type == zipfile.ZIP_DEFLATED
+        and info.file_size > (1 << 20)
+        and info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1)
+    ):
+        raise ValueError(
+            f"member {name!r} declares {info.file_size} bytes from {info.compress_size} "
+            "compressed: impossible ratio (zip bomb or corrupt archive)"
+        )
+
+
 def optional_import(module: str, what: str) -> ModuleType:
     """Import an optional reader library or raise a ValueError that names the extra."""
     try:

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pytest_oscura.captures.csv_format import is_number
+
 RS_PAYLOAD_SUFFIX = ".Wfm.bin"
 _TEXT_SUFFIXES = (".txt",)
 _HEAD_BYTES = 16 * 1024
@@ -49,14 +51,6 @@ def rs_header_of(path: Path) -> Path | None:
     return None
 
 
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
 def has_numeric_rows(path: Path) -> bool:
     """Whether a text file's first lines hold a row of numbers only (a data table)."""
     try:
@@ -71,7 +65,7 @@ def has_numeric_rows(path: Path) -> bool:
         for delimiter in (",", ";", "\t", None):
             tokens = [t.strip().strip('"') for t in line.split(delimiter)]
             tokens = [t for t in tokens if t]
-            if tokens and all(_is_number(t) for t in tokens):
+            if tokens and all(is_number(t) for t in tokens):
                 return True
     return False
 

@@ -64,7 +64,8 @@ class CsvLayout:
     meta_rate_hz: float | None = None  # Scopy ";Sample rate,…" comment
 
 
-def _is_number(token: str) -> bool:
+def is_number(token: str) -> bool:
+    """Whether a CSV token parses as a float (``nan`` and ``inf`` included)."""
     try:
         float(token)
     except ValueError:
@@ -116,7 +117,7 @@ def _read_layout(path: Path, encoding: str) -> CsvLayout:
                 continue
             if text.startswith(_COMMENT_PREFIXES):
                 match = _META_RATE_RE.match(text)
-                if match and _is_number(match.group(1)):
+                if match and is_number(match.group(1)):
                     meta_rate = float(match.group(1))
                 continue
             if delimiter is None:
@@ -131,7 +132,7 @@ def _read_layout(path: Path, encoding: str) -> CsvLayout:
             tokens = _split(text, delimiter)
             if not tokens:
                 continue
-            if all(_is_number(t) for t in tokens):
+            if all(is_number(t) for t in tokens):
                 layout = _layout(header, units, len(tokens), delimiter, index, encoding)
                 return _with_extras(layout, start_increment, meta_rate)
             if header is None:
@@ -141,7 +142,7 @@ def _read_layout(path: Path, encoding: str) -> CsvLayout:
             if units is None and "increment" in lowered and "start" in lowered:
                 start_increment = _start_increment(tokens, lowered)
                 units = tokens
-            elif units is None and not any(_is_number(t) for t in tokens if t):
+            elif units is None and not any(is_number(t) for t in tokens if t):
                 units = tokens
             else:
                 raise ValueError(f"line {index + 1}: non-numeric value in {text[:60]!r}")

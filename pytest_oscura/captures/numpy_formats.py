@@ -23,11 +23,10 @@ from typing import Any
 
 from pytest_oscura.captures._limits import (
     MAX_CHANNELS,
-    MAX_DEFLATE_RATIO,
-    MAX_MEMBER_BYTES,
     ZIP_ERRORS,
     check_decoded_size,
     check_samples,
+    check_zip_member,
 )
 from pytest_oscura.captures._npy import NpyHeader, item_size, read_npy_header
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
@@ -124,20 +123,7 @@ def _npz_member_header(archive: zipfile.ZipFile, key: str) -> NpyHeader | None:
         info = archive.getinfo(f"{key}.npy")
     except KeyError:
         return None
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise ValueError(
-            f"member {key!r} declares {info.file_size} bytes, above the "
-            f"{MAX_MEMBER_BYTES >> 20} MiB limit (zip bomb or corrupt archive)"
-        )
-    if (
-        info.compress_type == zipfile.ZIP_DEFLATED
-        and info.file_size > (1 << 20)
-        and info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1)
-    ):
-        raise ValueError(
-            f"member {key!r} declares {info.file_size} bytes from {info.compress_size} "
-            "compressed: impossible ratio (zip bomb or corrupt archive)"
-        )
+    check_zip_member(info, key)
     try:
         with archive.open(info) as stream:
             header = read_npy_header(stream)

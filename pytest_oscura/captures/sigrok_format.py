@@ -30,11 +30,10 @@ from typing import TYPE_CHECKING
 
 from pytest_oscura.captures._limits import (
     MAX_CHANNELS,
-    MAX_DEFLATE_RATIO,
-    MAX_MEMBER_BYTES,
     ZIP_ERRORS,
     check_decoded_size,
     check_samples,
+    check_zip_member,
     parse_int,
 )
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
@@ -105,20 +104,7 @@ class _Layout:
 def _checked_infos(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     infos: dict[str, zipfile.ZipInfo] = {}
     for info in archive.infolist():
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise ValueError(
-                f"member {info.filename!r} declares {info.file_size} bytes, above the "
-                f"{MAX_MEMBER_BYTES >> 20} MiB limit (zip bomb or corrupt archive)"
-            )
-        if (
-            info.compress_type == zipfile.ZIP_DEFLATED
-            and info.file_size > (1 << 20)
-            and info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1)
-        ):
-            raise ValueError(
-                f"member {info.filename!r} declares {info.file_size} bytes from "
-                f"{info.compress_size} compressed: impossible ratio (zip bomb or corrupt archive)"
-            )
+        check_zip_member(info, info.filename)
         infos[info.filename] = info
     return infos
 

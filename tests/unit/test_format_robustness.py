@@ -20,7 +20,6 @@ from pytest_oscura.captures import (
     format_for,
     load_capture,
     read_header,
-    sigrok_format,
 )
 from pytest_oscura.errors import CaptureError
 
@@ -157,7 +156,7 @@ class TestSigrok:
     def test_zip_bomb_real_ratio_refused(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(sigrok_format, "MAX_MEMBER_BYTES", 4 << 20)
+        monkeypatch.setattr(_limits, "MAX_MEMBER_BYTES", 4 << 20)
         members = _good_sr(tmp_path)
         members["logic-1-1"] = bytes(32 << 20)  # 32 MiB of zeros: deflates to ~32 KiB
         _refused(_sr(tmp_path / "bomb2.sr", members), "zip bomb")
