@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pytest_oscura.resume import ResultStore
     from pytest_oscura.runtime import Runtime
     from pytest_oscura.shards import Shard
+    from pytest_oscura.suite import CaptureRoot
 
 # Set on the items --oscura-shard deselects: they are another shard's, not narrowed by the user,
 # so they do not make the run partial.
@@ -137,10 +138,16 @@ class RunHooks:
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         runtime = self.runtime
-        mode = (
-            "updating the baseline" if runtime.update_baseline else "checking against the baseline"
-        )
-        lines = [f"oscura: {r.display} ({mode} {r.baseline_path.name})" for r in runtime.roots]
+
+        def mode(root: CaptureRoot) -> str:
+            name = root.baseline_path.name
+            if runtime.update_baseline:
+                return f"updating the baseline {name}"
+            if not root.baseline_path.exists():
+                return f"no baseline yet: --oscura-update-baseline records {name}"
+            return f"checking against the baseline {name}"
+
+        lines = [f"oscura: {r.display} ({mode(r)})" for r in runtime.roots]
         if self.shard is not None:
             lines.append(
                 f"oscura: shard {self.shard}: capture files by a stable hash of their path below "

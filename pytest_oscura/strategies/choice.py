@@ -183,7 +183,9 @@ def _auto(
     xdist_worker: bool,
 ) -> tuple[str, str]:
     mib = total_bytes / 2**20
-    batch = f"{n_files} files, {mib:.0f} MiB, about {work_seconds:.1f} s serial"
+    files = f"{n_files} file" + ("" if n_files == 1 else "s")
+    size = f"{mib:.0f} MiB" if mib >= 1 else f"{total_bytes / 2**10:.0f} KiB"
+    batch = f"{files}, {size}, about {work_seconds:.1f} s serial"
     if xdist_worker:
         return "serial", "inside an xdist worker (xdist already uses the CPUs)"
     if n_files < PROCESS_MIN_FILES or cpus < 2:

@@ -27,6 +27,9 @@ def test_no_baseline_update_pass_change_fail_update_pass(
 
     first = pytester.runpytest(*args)
     first.assert_outcomes(failed=ITEMS)
+    first.stdout.fnmatch_lines(
+        ["oscura: caps (no baseline yet: --oscura-update-baseline records oscura-baseline.json)"]
+    )
     first.stdout.fnmatch_lines(["*psu/rail.npy::CH1: no baseline file oscura-baseline.json*"])
     first.stdout.fnmatch_lines(
         ["Record it with: pytest --oscura-captures caps --oscura-update-baseline"]
@@ -39,7 +42,11 @@ def test_no_baseline_update_pass_change_fail_update_pass(
         ["*baseline*oscura-baseline.json written: 5 added, 0 changed, 0 removed"]
     )
 
-    pytester.runpytest(*args).assert_outcomes(passed=ITEMS)
+    checked = pytester.runpytest(*args)
+    checked.assert_outcomes(passed=ITEMS)
+    checked.stdout.fnmatch_lines(
+        ["oscura: caps (checking against the baseline oscura-baseline.json)"]
+    )
 
     np.save(caps / "psu" / "rail.npy", 3.4 + 0.01 * sine())  # the rail moved up by 100 mV
     changed = pytester.runpytest(*args)

@@ -354,6 +354,16 @@ class TestCsvDialects:
         assert ch1.samples.tolist() == [1, 3]
         assert ch1.sample_rate_hz == pytest.approx(1e3)
 
+    def test_a_bad_value_names_its_data_row_and_column(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text("Time,CH1\n0,1\n1e-3,abc\n2e-3,3\n")
+        _refused(path, "bad data row 2, column 2: 'abc' is not a number", at_collection=False)
+
+    def test_a_short_row_is_a_bad_data_row(self, tmp_path: Path) -> None:
+        path = tmp_path / "w.csv"
+        path.write_text("Time,CH1,CH2\n0,1,1\n1e-3,2,2\n2e-3,3\n4e-3,3,3\n")
+        _refused(path, "bad data row: invalid column index 2", at_collection=False)
+
     def test_empty_row_in_the_middle_is_an_error(self, tmp_path: Path) -> None:
         path = tmp_path / "m.csv"
         path.write_text("x-axis,1\nsecond,Volt\n0,1\n1,\n2,3\n")
