@@ -429,7 +429,10 @@ def _validated(samples: Any, kind: str, where: str) -> Any:
             raise CaptureError(f"{where}: logic samples other than 0 and 1")
         return samples
     if samples.dtype.kind in "iu":
-        return samples  # always finite; the engine makes the float64 copy when it measures
+        # Always finite; the engine makes the float64 copy when it measures. In this machine's
+        # byte order: a big-endian file's integers (">i2" from .npy or HDF5) would otherwise
+        # reach the GPU stack, and CuPy copies raw bytes as if they were little-endian.
+        return samples.astype(samples.dtype.newbyteorder("="), copy=False)
     samples = samples.astype(np.float64, copy=False)
     finite = np.isfinite(samples)
     if not finite.all():

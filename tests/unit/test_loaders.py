@@ -185,3 +185,17 @@ def test_unknown_suffix_is_no_capture(tmp_path: Path) -> None:
     assert format_for(tmp_path / "notes.txt") is None
     assert format_for(tmp_path / "a.npy.json") is None
     assert format_for(tmp_path / "A.NPY") is not None
+
+
+@pytest.mark.parametrize("dtype", [">i2", ">u4", "<i2"])
+def test_stored_integers_are_in_the_machines_byte_order(tmp_path: Path, dtype: str) -> None:
+    # The GPU strategy stacks the stored integers and copies their bytes to the device, where
+    # CuPy reads them as little-endian whatever the dtype says: a big-endian file must arrive
+    # in native order (values unchanged).
+    values = np.arange(100) % 7
+    np.save(tmp_path / "x.npy", values.astype(dtype))
+    (tmp_path / "x.npy.json").write_text('{"sample_rate_hz": 1000}')
+    (capture,) = load_capture(tmp_path / "x.npy")
+    assert capture.stored.dtype.isnative
+    assert capture.stored.dtype.kind == np.dtype(dtype).kind
+    assert capture.samples.tolist() == values.astype(float).tolist()
