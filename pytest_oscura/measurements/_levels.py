@@ -85,7 +85,10 @@ def histogram_scales(xp: Any, minima: Any, maxima: Any, bins: int) -> Any:
     """Bins per sample unit of each capture's first histogram (arrays of ``xp``): ``bins`` over
     the sample range, ``inf`` for a constant capture (and where the range overflows)."""
     span = maxima - minima
-    return xp.where(span > 0, bins / xp.where(span > 0, span, 1.0), math.inf)
+    # An overflowing range (finite samples of ±1e308) is inf: bins / inf would be a finite 0,
+    # and that row's positions NaN, which no batched bincount takes.
+    usable = xp.isfinite(span) & (span > 0)
+    return xp.where(usable, bins / xp.where(usable, span, 1.0), math.inf)
 
 
 def histograms(xp: Any, samples: Any, minima: Any, scales: Any, bins: int) -> tuple[Any, Any]:

@@ -193,3 +193,27 @@ class TestTimeLimit:
             )
         finally:
             backend.close()
+
+
+def test_a_capture_whose_range_overflows_leaves_its_stack_on_the_device(
+    tmp_path: Path, captures
+) -> None:
+    # Finite samples of ±1e308 (their range overflows a float) in the same stack as others:
+    # that capture's levels are not applicable, as measured alone; the others stay on the GPU.
+    from pytest_oscura.jobs import run_job
+
+    wide = np.zeros(N)
+    wide[::2], wide[1::2] = 1e308, -1e308
+    path = tmp_path / "wide.npy"
+    np.save(path, wide)
+    jobs = [FileJob(str(path), path.name, captures[0].settings, captures[0].items), captures[0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no GpuFallbackWarning
+        got = measure_batch(jobs, np)
+    alone = [run_job(job) for job in jobs]
+    for result, expected in zip(got, alone, strict=True):
+        (item,) = result.items.values()
+        assert item.measured_on == "gpu"
+        assert item.measured == next(iter(expected.items.values())).measured
+    (wide_item,) = got[0].items.values()
+    assert wide_item.not_applicable["top"] == "sample range overflows a float"
