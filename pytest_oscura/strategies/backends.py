@@ -363,7 +363,11 @@ class GpuBackend:
                 for future in batch.futures:
                     future.cancel()
         elif last is not None:
-            last.finished.wait()
+            # Nobody may ask for a stuck batch's results again (``-x`` stops the run with
+            # batches in flight): its time limit still applies here.
+            while not last.finished.wait(0.05):
+                if self.timeout_s is not None:
+                    self._expire(last)
         self._of.clear()
 
 

@@ -7,6 +7,7 @@ per-capture time limit applies to GPU batches.
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -217,3 +218,30 @@ def test_a_capture_whose_range_overflows_leaves_its_stack_on_the_device(
         assert item.measured == next(iter(expected.items.values())).measured
     (wide_item,) = got[0].items.values()
     assert wide_item.not_applicable["top"] == "sample range overflows a float"
+
+
+def test_closing_with_a_stuck_batch_keeps_to_the_time_limit(captures, monkeypatch) -> None:
+    # -x or --maxfail: the run stops with a batch in flight and asks for none of its results;
+    # closing waits for the batch's limit (2 files x 0.5 s + grace), not for the stuck call.
+    from pytest_oscura.strategies import gpu
+
+    release = threading.Event()
+    real = gpu.measure_batch
+
+    def stuck(jobs, xp, load_workers=1):
+        release.wait(10)
+        return real(jobs, xp, load_workers)
+
+    monkeypatch.setattr(gpu, "measure_batch", stuck)
+    monkeypatch.setattr("pytest_oscura.strategies.backends.STUCK_GRACE_S", 0.2)
+    backend = make_backend("gpu", 1, 2, np, timeout_s=0.5)
+    futures = backend.submit(captures[:2])
+    start = time.monotonic()
+    try:
+        backend.close()
+        assert time.monotonic() - start < 5  # 1.2 s limit; the stuck call would take 10 s
+        assert [f.result().error for f in futures] == [
+            f"{j.display}: timed out after 0.5 s" for j in captures[:2]
+        ]
+    finally:
+        release.set()
