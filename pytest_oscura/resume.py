@@ -136,6 +136,8 @@ def _result_from(data: Any) -> FileResult | None:
                 fields["error"],
                 tuple(fields.get("warnings", ())),
                 tuple(fields.get("companions", ())),
+                str(fields.get("measured_on", "cpu")),
+                fields.get("gpu_fallback"),
             )
         return FileResult(path=data["path"], items=items, error=data["error"])
     except (KeyError, TypeError):

@@ -50,6 +50,23 @@ def test_warnings_and_companions_are_stored(tmp_path: Path) -> None:
     assert store.get(job) == noted
 
 
+@pytest.mark.parametrize(
+    ("measured_on", "gpu_fallback"), [("gpu", None), ("cpu", "cupy: out of memory")]
+)
+def test_where_a_capture_was_measured_is_stored(
+    tmp_path: Path, measured_on: str, gpu_fallback: str | None
+) -> None:
+    # A resumed GPU run reports what the clean run reported: measured_on and the fallback.
+    from dataclasses import replace
+
+    store, job, capture = stored(tmp_path)
+    result = run_job(job)
+    item = replace(result.items["CH1"], measured_on=measured_on, gpu_fallback=gpu_fallback)
+    gpu = replace(result, items={"CH1": item})
+    store.put(job, fingerprint(capture), gpu)
+    assert store.get(job) == gpu
+
+
 def test_changed_content_config_or_sidecar_is_a_miss(tmp_path: Path) -> None:
     store, job, capture = stored(tmp_path)
     assert store.get(make_job(capture, ("rms", "vpp"))) is None
