@@ -87,7 +87,8 @@ def open_strategy(
                 stacklevel=2,
             )
     if started is not None:
-        if started.name == plan.strategy and getattr(started, "workers", None) == plan.workers:
+        # A pool started for one worker per CPU serves a plan of fewer (fewer files than CPUs).
+        if started.name == plan.strategy and getattr(started, "workers", 0) >= plan.workers:
             return started, plan
         started.close(cancel=True)
     if plan.strategy == "dask":

@@ -5,6 +5,7 @@ Importing this module is cheap (no numpy, no CuPy): the plugin's options import 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,8 +65,10 @@ def probe_gpu() -> tuple[Any | None, str]:
     return cupy, f"CuPy {cupy.__version__}, {count} CUDA device(s)"
 
 
+@functools.cache
 def gpu_installed() -> bool:
-    """Whether a CuPy package is importable at all, without importing it (cheap)."""
+    """Whether a CuPy package is importable at all, without importing it (cheap; once, as
+    the run's collection asks for every file it collects)."""
     import importlib.util
 
     return importlib.util.find_spec("cupy") is not None

@@ -74,6 +74,25 @@ def test_auto_starts_the_pool_during_collection_and_the_plan_takes_it(
         runtime.close(interrupted=True)
 
 
+def test_a_pool_of_one_worker_per_cpu_serves_fewer_files(
+    tmp_path: Path, started, monkeypatch
+) -> None:
+    monkeypatch.setattr(choice, "cpu_count", lambda: 4)
+    monkeypatch.setattr("pytest_oscura.runtime.cpu_count", lambda: 4)
+    jobs = make_jobs(tmp_path / "caps", 2)
+    runtime = Runtime([], strategy="process")  # one worker per CPU, as no --oscura-workers
+    runtime.collecting()
+    assert [pool.workers for pool in started] == [4]
+    try:
+        runtime.start(jobs)
+        assert runtime.plan is not None
+        assert runtime.plan.workers == 2  # capped at the number of files
+        assert runtime.prefetcher is not None
+        assert runtime.prefetcher.backend is started[0]  # not shut down and started again
+    finally:
+        runtime.close(interrupted=True)
+
+
 def test_a_pool_the_plan_does_not_want_is_shut_down(tmp_path: Path, started, monkeypatch) -> None:
     jobs = make_jobs(tmp_path / "caps", 9)
     closed: list[bool] = []
