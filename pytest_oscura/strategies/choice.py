@@ -133,8 +133,6 @@ def choose(
     ``auto`` never picks ``dask`` (:data:`CLUSTER_STRATEGIES`): a cluster is something a user
     runs and names (``--oscura-dask-scheduler``), not a property of this machine.
 
-    Processes start slower (about 0.65 s) but do not share the GIL, so they win over threads
-    where measuring is Python-heavy (CSV parsing, the pulse and spectral measurements).
     Processes cost a fork server's start (about 0.3 s of CPU, during collection) but do not
     share the GIL, so they win over threads on long batches and where measuring is
     Python-heavy (CSV parsing). The estimate and the choice are in :attr:`Plan.reason`, which

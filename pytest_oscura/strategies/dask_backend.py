@@ -42,7 +42,14 @@ from dataclasses import replace
 from typing import Any
 
 from pytest_oscura.errors import OscuraError
-from pytest_oscura.jobs import FileJob, FileResult, failed_result, run_job, timeout_result
+from pytest_oscura.jobs import (
+    FileJob,
+    FileResult,
+    describe_exception,
+    failed_result,
+    run_job,
+    timeout_result,
+)
 
 # A bad or unreachable scheduler address is a usage error after this long, not a hang.
 CONNECT_TIMEOUT_S = 5.0
@@ -107,8 +114,7 @@ def run_on_worker(job: FileJob, timeout_s: float | None = None) -> FileResult:
 
 def lost_result(job: FileJob, exc: BaseException) -> FileResult:
     """The result of a job the cluster lost; ``lost=True`` keeps the baseline unwritten."""
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    detail = describe_exception(exc)
     return FileResult(
         job.path, error=f"{job.display}: result lost on the Dask cluster ({detail})", lost=True
     )
