@@ -78,7 +78,10 @@ class Runtime:
     resumed_paths: set[str] = field(default_factory=set)
     _results: dict[str, FileResult] = field(default_factory=dict)
     _early: PoolBackend | None = None
-    _collected: list[float] = field(default_factory=lambda: [0, 0, 0.0])
+    # The files collected so far, for auto's early pool start: count, bytes, serial seconds.
+    _collected_files: int = 0
+    _collected_bytes: int = 0
+    _collected_seconds: float = 0.0
 
     @property
     def captures_args(self) -> str:
@@ -178,18 +181,17 @@ class Runtime:
 
     def collected(self, path: str) -> None:
         """A capture file was collected: start the pool once ``auto`` would pick it."""
-        count = self._collected
-        size, seconds = file_cost(path)
-        count[0] += 1
-        count[1] += size
-        count[2] += seconds
         if self.strategy != AUTO or not self._may_start_early():
-            return
+            return  # nothing to decide: no stat of the file
+        size, seconds = file_cost(path)
+        self._collected_files += 1
+        self._collected_bytes += size
+        self._collected_seconds += seconds
         if early_pool(
             self.strategy,
-            n_files=int(count[0]),
-            total_bytes=int(count[1]),
-            work_seconds=count[2],
+            n_files=self._collected_files,
+            total_bytes=self._collected_bytes,
+            work_seconds=self._collected_seconds,
             xdist_worker=self.xdist_worker,
         ):
             self._start_pool()

@@ -264,17 +264,17 @@ def _data_lines(path: Path, layout: CsvLayout) -> list[str]:
     return rows
 
 
-def _loadtxt_reason(message: str) -> str:
-    """numpy's loadtxt error, with its 0-based row turned into the 1-based data row that the
-    other CSV messages name: `` 2, column 2: 'abc' is not a number``, after "bad data row")."""
+def _bad_row(message: str) -> str:
+    """numpy's loadtxt error as this reader says it: "bad data row 2, column 2: 'abc' is not a
+    number", its 0-based row turned into the 1-based data row the other CSV messages name."""
     first = message.splitlines()[0] if message else "unreadable"
     found = re.search(
         r"could not convert string (.+) to float\d* at row (\d+), column (\d+)", first
     )
     if found is None:  # numpy's other messages count rows in different ways: kept as they are
-        return f": {first}"
+        return f"bad data row: {first}"
     token, row, column = found.groups()
-    return f" {int(row) + 1}, column {column}: {token} is not a number"
+    return f"bad data row {int(row) + 1}, column {column}: {token} is not a number"
 
 
 def load_csv(path: Path) -> list[RawChannel]:
@@ -293,7 +293,7 @@ def load_csv(path: Path) -> list[RawChannel]:
     try:
         data = np.loadtxt(rows, delimiter=layout.delimiter, usecols=columns, ndmin=2)
     except ValueError as exc:
-        raise ValueError(f"bad data row{_loadtxt_reason(str(exc))}") from None
+        raise ValueError(_bad_row(str(exc))) from None
     sample_rate_hz = layout.meta_rate_hz
     metadata: dict[str, float | str] = {"format": "csv"}
     if layout.time_column is not None:
