@@ -135,8 +135,7 @@ def histogram_state_levels(
         raise NotApplicable("sample range overflows a float")
     size = int(samples.size)
     bins = bin_count(size)
-    extremes = numpy.array([minimum]), numpy.array([maximum])
-    scale = float(histogram_scales(numpy, *extremes, bins)[0])
+    scale = bins / span if span > 0 else math.inf  # histogram_scales of one finite span
     if not math.isfinite(scale):
         return StateLevels(minimum, maximum, 1.0)
     if binned is None:

@@ -9,7 +9,7 @@ file's ``error``, so the other files keep their results.
 
 from __future__ import annotations
 
-import contextlib
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -17,7 +17,6 @@ from concurrent.futures import (
     BrokenExecutor,
     Executor,
     Future,
-    InvalidStateError,
     ThreadPoolExecutor,
     wait,
 )
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 
 from pytest_oscura._lazy import import_lazily
 from pytest_oscura.jobs import FileJob, FileResult, failed_result, run_job, timeout_result
+from pytest_oscura.strategies._futures import settle
 
 # Past its own time limit, a job gets this long to report before its worker is presumed stuck
 # (inside a C call that the worker's alarm cannot interrupt) and the process is stopped.
@@ -260,7 +260,8 @@ class _Batch:
     started: threading.Event = field(default_factory=threading.Event)
     #: set when the batch is done, or abandoned past its time limit: the next one may start
     finished: threading.Event = field(default_factory=threading.Event)
-    start_time: float = 0.0
+    #: when the batch's time limit runs out (``time.monotonic``; ``inf`` without a limit)
+    deadline: float = math.inf
 
 
 class GpuBackend:
@@ -308,16 +309,17 @@ class GpuBackend:
                 future.set_running_or_notify_cancel() for future in batch.futures
             ):
                 return
-            batch.start_time = time.monotonic()
+            if self.timeout_s is not None:
+                batch.deadline = time.monotonic() + len(batch.jobs) * self.timeout_s + STUCK_GRACE_S
             batch.started.set()
             try:
                 results = measure_batch(batch.jobs, self.xp, load_workers=self.load_workers)
             except BaseException as exc:  # pass everything on: the caller's thread decides
                 for future in batch.futures:
-                    _settle(future, exception=exc)
+                    settle(future, exception=exc)
                 return
             for future, result in zip(batch.futures, results, strict=True):
-                _settle(future, result)
+                settle(future, result)
         finally:
             batch.started.set()
             batch.finished.set()
@@ -330,8 +332,7 @@ class GpuBackend:
             if not batch.started.wait(0.05):
                 self._expire(batch.previous)  # waiting for the batch ahead of it
                 continue
-            left = batch.start_time + len(batch.jobs) * self.timeout_s + STUCK_GRACE_S
-            left -= time.monotonic()
+            left = batch.deadline - time.monotonic()
             if left <= 0:
                 self._abandon(batch)
                 break
@@ -342,9 +343,7 @@ class GpuBackend:
         """Abandon ``batch`` (or the first unstarted one's predecessor) if it is past its limit."""
         while batch is not None and not batch.finished.is_set():
             if batch.started.is_set():
-                assert self.timeout_s is not None
-                limit = batch.start_time + len(batch.jobs) * self.timeout_s + STUCK_GRACE_S
-                if time.monotonic() >= limit:
+                if time.monotonic() >= batch.deadline:
                     self._abandon(batch)
                 return
             batch = batch.previous
@@ -352,7 +351,7 @@ class GpuBackend:
     def _abandon(self, batch: _Batch) -> None:
         assert self.timeout_s is not None
         for job, future in zip(batch.jobs, batch.futures, strict=True):
-            _settle(future, timeout_result(job, self.timeout_s))
+            settle(future, timeout_result(job, self.timeout_s))
         batch.finished.set()  # the next batch starts; the stuck thread's results are dropped
 
     def close(self, *, cancel: bool = False) -> None:
@@ -369,19 +368,6 @@ class GpuBackend:
                 if self.timeout_s is not None:
                     self._expire(last)
         self._of.clear()
-
-
-def _settle(
-    future: Future[FileResult],
-    result: FileResult | None = None,
-    exception: BaseException | None = None,
-) -> None:
-    """Give ``future`` its outcome unless it has one (a batch abandoned past its time limit)."""
-    with contextlib.suppress(InvalidStateError):
-        if exception is not None:
-            future.set_exception(exception)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
 
 
 def make_backend(

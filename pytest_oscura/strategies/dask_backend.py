@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Future, InvalidStateError
+from concurrent.futures import CancelledError, Future
 from dataclasses import replace
 from typing import Any
 
@@ -50,6 +50,7 @@ from pytest_oscura.jobs import (
     run_job,
     timeout_result,
 )
+from pytest_oscura.strategies._futures import settle
 
 # A bad or unreachable scheduler address is a usage error after this long, not a hang.
 CONNECT_TIMEOUT_S = 5.0
@@ -212,18 +213,8 @@ def _bridge(bridged: Future[FileResult]) -> Callable[[Any], None]:
         try:
             outcome = task.result()
         except BaseException as exc:  # handed to the waiting thread, which classifies it
-            _settle(bridged, exc)
+            settle(bridged, exception=exc)
         else:
-            _settle(bridged, outcome)
+            settle(bridged, outcome)
 
     return done
-
-
-def _settle(bridged: Future[FileResult], outcome: FileResult | BaseException) -> None:
-    try:
-        if isinstance(outcome, BaseException):
-            bridged.set_exception(outcome)
-        else:
-            bridged.set_result(outcome)
-    except InvalidStateError:
-        pass  # cancelled meanwhile (an interrupted run): nobody waits for it
