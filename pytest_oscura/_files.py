@@ -95,6 +95,17 @@ def json_text(value: Any, *, indent: int | None = None) -> str:
     )
 
 
+def finite_number(value: object) -> bool:
+    """Whether a parsed JSON or TOML value is a number that a float holds: not a bool, not
+    NaN or infinite, not an integer too large for a float (a 400-digit one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None

@@ -30,14 +30,13 @@ Layout::
 from __future__ import annotations
 
 import fnmatch
-import math
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pytest_oscura._files import special_file
+from pytest_oscura._files import finite_number, special_file
 from pytest_oscura.errors import ConfigError
 
 _Parsed = TypeVar("_Parsed")
@@ -215,16 +214,6 @@ def _table(value: Any, path: Path, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _finite(value: Any) -> bool:
-    """Whether a TOML value is a number that a float holds (a 400-digit integer is not)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
 def _shown(value: Any) -> str:
     """``repr(value)``, cut to one short line for a message."""
     text = repr(value)
@@ -232,7 +221,7 @@ def _shown(value: Any) -> str:
 
 
 def _number(value: Any, path: Path, where: str, *, positive: bool) -> float:
-    if not _finite(value):
+    if not finite_number(value):
         raise ConfigError(f"{path}: '{where}' must be a finite number, got {_shown(value)}")
     if positive and not value > 0:
         raise ConfigError(f"{path}: '{where}' must be > 0, got {_shown(value)}")
@@ -278,7 +267,7 @@ def _limit(value: Any, path: Path, where: str) -> Limit:
 
 
 def _signed(value: Any, path: Path, where: str) -> float:
-    if not _finite(value):
+    if not finite_number(value):
         raise ConfigError(f"{path}: '{where}' must be a finite number, got {_shown(value)}")
     return float(value)
 

@@ -42,6 +42,7 @@ from pytest_oscura.report.json_report import (
     RunInfo,
     ToleranceDict,
     build_report,
+    relative_text,
     write_report,
 )
 from pytest_oscura.shards import Shard
@@ -282,7 +283,7 @@ class Controller:
         roots: list[RootRun] = [
             {
                 "display": root.display,
-                "baseline": _relative_text(root.baseline_path, self.rootdir),
+                "baseline": relative_text(root.baseline_path, self.rootdir),
                 "baseline_sha256": baseline_hashes.get(root.display),
                 "config_sha256": file_sha256(root.path / CONFIG_FILE_NAME),
                 "stale": self.stale_keys.get(root.display, []),
@@ -482,11 +483,3 @@ class Controller:
 def _listed(items: Sequence[str], most: int = 5) -> str:
     """The first ``most`` items, comma-separated, with `` ...`` when there are more."""
     return ", ".join(items[:most]) + (" ..." if len(items) > most else "")
-
-
-def _relative_text(path: Path, rootdir: Path) -> str:
-    """``path`` relative to pytest's rootdir (posix), else absolute: as report paths are given."""
-    try:
-        return path.relative_to(rootdir).as_posix()
-    except ValueError:
-        return path.as_posix()

@@ -8,11 +8,10 @@ A sidecar declares what a file does not carry: ``sample_rate_hz``, ``units``, ``
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_oscura._files import read_json
+from pytest_oscura._files import finite_number, read_json
 from pytest_oscura.captures._limits import MAX_SIDECAR_BYTES
 from pytest_oscura.errors import ConfigError
 
@@ -79,8 +78,8 @@ def _positive(data: dict[str, object], key: str, where: Path) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ConfigError(f"{where}: {key} must be a number > 0, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{where}: {key} must be finite, got {value!r}")
+    if not finite_number(value):
+        raise ConfigError(f"{where}: {key} must be finite, got {value!r:.60}")
     return float(value)
 
 

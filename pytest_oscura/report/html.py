@@ -17,18 +17,15 @@ Self-contained: no script, no external style sheet, font or image; the plots are
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_oscura.aggregate.results import DriftCell
     from pytest_oscura.records import FailureDict
 
-from pytest_oscura._files import write_atomically
 from pytest_oscura._text import format_number
 from pytest_oscura.report.entries import (
     DRIFT,
@@ -42,18 +39,10 @@ from pytest_oscura.report.entries import (
     slug,
 )
 from pytest_oscura.report.page_style import STYLE
-from pytest_oscura.report.svg import prefix_for, with_unit
+from pytest_oscura.report.svg import esc, prefix_for, with_unit
 
 #: Captures drawn at most; the others keep their card and table, without pictures.
 MAX_PLOTTED = 50
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def write_html(path: Path, report: Mapping[str, Any]) -> None:
-    write_atomically(path, render_html(report))
 
 
 def render_html(report: Mapping[str, Any], *, waveforms: bool = True) -> str:
@@ -428,4 +417,4 @@ def _footer(data: PageData, plotted: dict[str, str], attention: int) -> str:
     )
 
 
-__all__ = ["LEVEL_LINES", "MAX_PLOTTED", "render_html", "write_html"]
+__all__ = ["LEVEL_LINES", "MAX_PLOTTED", "render_html"]

@@ -142,6 +142,14 @@ class ReportError(Exception):
     """A report cannot be read; the message is one line naming the file."""
 
 
+def relative_text(path: Path, rootdir: Path) -> str:
+    """``path`` relative to pytest's rootdir (posix), else absolute: as report paths are given."""
+    try:
+        return path.relative_to(rootdir).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def build_report(
     records: Iterable[CaptureRecord],
     rootdir: Path,
@@ -168,10 +176,7 @@ def build_report(
     for record in records:
         file_part = record.key.rsplit("::", 1)[0]
         absolute = roots[record.root] / file_part if record.root in roots else Path(file_part)
-        try:
-            path = absolute.relative_to(rootdir).as_posix()
-        except ValueError:
-            path = absolute.as_posix()
+        path = relative_text(absolute, rootdir)
         values = None if baselines is None else baselines.get((record.root, record.key))
         baseline = None if values is None else _finite_values(values)
         captures.append({**record.to_dict(), "path": path, "baseline": baseline})

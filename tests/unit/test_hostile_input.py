@@ -123,6 +123,17 @@ def test_hostile_sidecar_is_this_captures_config_error(tmp_path: Path, case: str
         assert "\n" not in str(info.value)
 
 
+def test_a_sidecar_number_too_large_for_a_float_is_a_config_error(tmp_path: Path) -> None:
+    # Valid JSON (400 digits parse as an int); a float cannot hold it: one line, no
+    # OverflowError traceback.
+    np.save(tmp_path / "a.npy", np.ones(8))
+    (tmp_path / "a.npy.json").write_text('{"sample_rate_hz": ' + "9" * 400 + "}")
+    for call in (read_header, load_capture):
+        with pytest.raises(ConfigError, match="sample_rate_hz must be finite, got 9999") as info:
+            call(tmp_path / "a.npy")
+        assert "\n" not in str(info.value)
+
+
 # --- .npz members (rows 1 and 11) ------------------------------------------------------------
 
 
