@@ -95,11 +95,16 @@ def owner_of(path: Path, is_capture: Callable[[Path], bool]) -> Path | None:
     return None
 
 
+def rs_payload(path: Path) -> Path:
+    """The R&S payload file of XML header ``path`` (``x.bin`` → ``x.Wfm.bin``, as RigolWFM)."""
+    return path.with_name(path.stem + RS_PAYLOAD_SUFFIX)
+
+
 def companions_of(path: Path, is_capture: Callable[[Path], bool]) -> tuple[str, ...]:
     """File names of the companions next to capture ``path`` (sorted)."""
     found: list[str] = []
     if path.suffix.lower() == ".bin":
-        payload = path.with_name(path.stem + RS_PAYLOAD_SUFFIX)
+        payload = rs_payload(path)
         if payload.is_file() and rs_header_of(payload) == path:
             found.append(payload.name)
     for suffix in _TEXT_SUFFIXES:

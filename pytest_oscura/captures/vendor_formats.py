@@ -45,6 +45,7 @@ from typing import Any
 
 from pytest_oscura.captures._limits import check_decoded_size, check_samples, optional_import
 from pytest_oscura.captures.agxx_format import load_bin, read_bin_file_header
+from pytest_oscura.captures.companions import rs_payload
 from pytest_oscura.captures.model import CaptureHeader, ChannelHeader, RawChannel
 
 _RIGOL_WFM_MAGIC = (
@@ -310,11 +311,6 @@ def load_rigolwfm(path: Path, payload_bytes: int = 0) -> list[RawChannel]:
     wfm = _rigolwfm_parse(path, payload_bytes=payload_bytes)
     analog = [_raw(n, c, wfm, _volts(n, c)) for n, c in _rigolwfm_channels(wfm)]
     return analog + [_logic_raw(n, trace, wfm) for n, trace in _rigolwfm_logic(wfm)]
-
-
-def rs_payload(path: Path) -> Path:
-    """The R&S payload file of XML header ``path`` (``x.bin`` → ``x.Wfm.bin``, as RigolWFM)."""
-    return path.with_name(path.stem + ".Wfm.bin")
 
 
 def _rs_payload_size(path: Path) -> int:
