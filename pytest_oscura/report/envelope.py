@@ -213,19 +213,25 @@ def store_baseline_waveforms(
 ) -> Stored:
     """Store the envelope of each of ``keys`` (read again below captures root ``root``) in
     ``folder``, and delete those of ``removed``. One capture in memory at a time."""
-    from pytest_oscura.report.samples import read_item
+    from pytest_oscura.report.samples import read_items, split_key
 
-    done = Stored()
+    by_file: dict[str, list[str]] = {}
     for key in keys:
-        item = read_item(root, key, suite)
-        if isinstance(item, str):
-            done.unreadable.append(item)
-            continue
-        value = envelope(item.samples, item.sample_rate_hz, STORED_COLUMNS, item.units)
-        del item
-        if store_envelope(folder, key, value):
-            done.written += 1
-        else:
-            done.unchanged += 1
+        by_file.setdefault(split_key(key)[0], []).append(key)
+    done = Stored()
+    for relative, file_keys in by_file.items():  # each file loaded once, for all its items
+        items = read_items(root, relative, [split_key(key)[1] for key in file_keys], suite)
+        for key in file_keys:
+            item = items.pop(split_key(key)[1])
+            if isinstance(item, str):
+                done.unreadable.append(item)
+                continue
+            value = envelope(item.samples, item.sample_rate_hz, STORED_COLUMNS, item.units)
+            del item
+            if store_envelope(folder, key, value):
+                done.written += 1
+            else:
+                done.unchanged += 1
+        del items
     done.removed = sum(1 for key in removed if remove_envelope(folder, key))
     return done

@@ -11,6 +11,7 @@ full scale of its first item, as collection does), the sidecar, the file's own h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_oscura.errors import OscuraError
 
 if TYPE_CHECKING:
+    from pytest_oscura.captures import Capture
     from pytest_oscura.config import SuiteConfig
 
 
@@ -53,12 +55,20 @@ def read_item(root: Path, key: str, suite: SuiteConfig | None = None) -> ItemSam
 
     Never raises for bad input: a missing, changed or unreadable file gives its reason.
     """
+    relative, item = split_key(key)
+    return read_items(root, relative, [item], suite)[item]
+
+
+def read_items(
+    root: Path, relative: str, items: Sequence[str], suite: SuiteConfig | None = None
+) -> dict[str, ItemSamples | str]:
+    """The samples of ``items`` (channel or segment names) of capture file ``relative`` below
+    ``root``, the file loaded once, or for each the reason it cannot be read (never raises)."""
     from pytest_oscura.captures import LoadSettings, load_capture, read_header
 
-    relative, item = split_key(key)
     path = root / relative
     if not path.is_file():
-        return f"capture file {path} not found"
+        return dict.fromkeys(items, f"capture file {path} not found")
     try:
         settings = LoadSettings()
         if suite is not None:
@@ -69,16 +79,21 @@ def read_item(root: Path, key: str, suite: SuiteConfig | None = None) -> ItemSam
             settings = LoadSettings(config.sample_rate_hz, config.units, config.full_scale)
         captures = load_capture(path, settings, display=relative)
     except OscuraError as exc:
-        return str(exc)
+        return dict.fromkeys(items, str(exc))
     except (OSError, ValueError, MemoryError) as exc:  # a third-party reader's slip
-        return f"{relative}: {type(exc).__name__}: {exc}"
+        return dict.fromkeys(items, f"{relative}: {type(exc).__name__}: {exc}")
+    return {item: _item_of(captures, relative, item) for item in items}
+
+
+def _item_of(captures: Sequence[Capture], relative: str, item: str) -> ItemSamples | str:
+    # Names first, from the stored arrays: a channel's float values are made only for the item.
+    name, hash_sign, number = item.rpartition("#")
+    segment = int(number) if hash_sign and number.isdigit() else 0
     for capture in captures:
-        samples = capture.samples
-        if capture.channel == item and samples.ndim == 1:
+        if capture.channel == item and capture.stored.ndim == 1:
+            return ItemSamples(capture.samples, capture.sample_rate_hz, capture.units)
+        stored = capture.stored
+        if capture.channel == name and stored.ndim == 2 and 1 <= segment <= stored.shape[0]:
+            samples = capture.samples[segment - 1]
             return ItemSamples(samples, capture.sample_rate_hz, capture.units)
-        name, hash_sign, number = item.rpartition("#")
-        if capture.channel == name and hash_sign and number.isdigit() and samples.ndim == 2:
-            segment = int(number)
-            if 1 <= segment <= samples.shape[0]:
-                return ItemSamples(samples[segment - 1], capture.sample_rate_hz, capture.units)
     return f"{relative}: no channel {item} any more"
