@@ -23,6 +23,7 @@ from pytest_oscura.errors import CaptureWarning, OscuraError
 from pytest_oscura.records import LOST, RECORD_PROPERTY, SOURCE_PROPERTY, CaptureRecord
 
 if TYPE_CHECKING:
+    from pytest_oscura.captures import CaptureFormat
     from pytest_oscura.config import CaptureConfig
     from pytest_oscura.jobs import FileJob, ItemResult
     from pytest_oscura.runtime import Runtime
@@ -34,10 +35,18 @@ LOAD_ERROR_ITEM = "load"
 class CaptureFile(pytest.File):
     """One capture file below a captures root."""
 
-    def __init__(self, *, root: CaptureRoot, runtime: Runtime, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        root: CaptureRoot,
+        runtime: Runtime,
+        capture_format: CaptureFormat | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.root = root
         self.runtime = runtime
+        self.capture_format = capture_format  # as pytest_collect_file found it
         self.job: FileJob | None = None
         self._items_left = 0
         self._configs: dict[str, CaptureConfig] = {}
@@ -60,7 +69,7 @@ class CaptureFile(pytest.File):
         from pytest_oscura.jobs import FileJob, ItemSpec
 
         try:
-            header = read_header(self.path, display=self.display)
+            header = read_header(self.path, self.display, self.capture_format)
         except OscuraError as exc:
             return [CaptureItem.from_parent(self, name=LOAD_ERROR_ITEM, preset_error=str(exc))]
         specs = []

@@ -167,11 +167,19 @@ class RunHooks:
             root is None
             or file_path == root.baseline_path
             or root.has_separator(file_path)  # named at the end of the run
-            or format_for(file_path) is None
         ):
             return None
+        capture_format = format_for(file_path)
+        if capture_format is None:
+            return None
         self.runtime.collected(str(file_path))  # may start the process pool
-        return CaptureFile.from_parent(parent, path=file_path, root=root, runtime=self.runtime)
+        return CaptureFile.from_parent(
+            parent,
+            path=file_path,
+            root=root,
+            runtime=self.runtime,
+            capture_format=capture_format,
+        )
 
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
         """Enter a symlinked folder below a captures root only when nothing else reaches it."""

@@ -273,8 +273,8 @@ def _rename(names: list[str], sidecar: Sidecar | None, display: str) -> list[str
     return list(sidecar.channels)
 
 
-def _format_or_error(path: Path, display: str) -> CaptureFormat:
-    capture_format = format_for(path)
+def _format_or_error(path: Path, display: str, known: CaptureFormat | None = None) -> CaptureFormat:
+    capture_format = known or format_for(path)
     if capture_format is not None:
         return capture_format
     owner = owner_of(path, _is_capture)
@@ -285,10 +285,16 @@ def _format_or_error(path: Path, display: str) -> CaptureFormat:
     raise CaptureError(f"{display}: unknown capture format {path.suffix!r}")
 
 
-def read_header(path: Path, display: str | None = None) -> CaptureHeader:
-    """Channel names of ``path`` from its header (and sidecar). Raises CaptureError/ConfigError."""
+def read_header(
+    path: Path, display: str | None = None, capture_format: CaptureFormat | None = None
+) -> CaptureHeader:
+    """Channel names of ``path`` from its header (and sidecar). Raises CaptureError/ConfigError.
+
+    ``capture_format`` is the file's :func:`format_for`, where the caller found it already
+    (collection does: it sniffs each file once, a CSV's head is parsed to tell companions).
+    """
     display = display or str(path)
-    capture_format = _format_or_error(path, display)
+    capture_format = _format_or_error(path, display, capture_format)
     try:
         header = capture_format.read_header(path)
     except OscuraError:
