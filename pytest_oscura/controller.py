@@ -341,18 +341,14 @@ class Controller:
         ]
         if self.lost_items:
             notes.append(f"the Dask cluster lost the results of {len(self.lost_items)} item(s)")
-        fallbacks = [r for r in records if r.gpu_fallback is not None]
-        if fallbacks:
-            notes.append(
-                f"{len(fallbacks)} capture item(s) measured on the CPU after an error on the GPU "
-                f"(first: {fallbacks[0].key}: {fallbacks[0].gpu_fallback}); their records say "
-                "measured_on cpu"
-            )
-        gate = self.gate
-        if self.update_baseline and gate != GateSpec():
-            notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")
-            gate = GateSpec()
-        summary = summarize_batch(records, baselines, self.outlier_method, gate, notes)
+        summary = summarize_batch(
+            records,
+            baselines,
+            self.outlier_method,
+            self.gate,
+            notes,
+            update_baseline=self.update_baseline,
+        )
         self.summary_lines = format_summary(summary)
         self.gate_failed = not summary["gate"]["passed"]
         return summary

@@ -95,13 +95,18 @@ def summarize_batch(
     outlier_method: str,
     gate: GateSpec,
     notes: Sequence[str] = (),
+    *,
+    update_baseline: bool = False,
 ) -> Summary:
     """The run's summary: statistics, outliers, drift against the baselines, the gate.
 
     Args:
         records: every item's record (outcomes filled in).
         baselines: per captures root (as displayed), its baseline, ``None`` where it has none.
-        outlier_method, gate, notes: as :func:`pytest_oscura.aggregate.summarize` takes them.
+        outlier_method, gate, notes: as :func:`pytest_oscura.aggregate.summarize` takes them;
+            a note counting the items the GPU strategy measured on the CPU is added here.
+        update_baseline: the run updates the baseline: the gate is not applied (and a note
+            says so), whatever it is.
 
     Keys name the root only when there are several roots, so that they cannot collide. Values in
     different units are no population: a group whose captures (tonight's or the baseline's) mix
@@ -110,6 +115,17 @@ def summarize_batch(
     """
     from pytest_oscura.aggregate import mixed_unit_groups, summarize, unit_group
 
+    notes = list(notes)
+    fallbacks = [r for r in records if r.gpu_fallback is not None]
+    if fallbacks:
+        notes.append(
+            f"{len(fallbacks)} capture item(s) measured on the CPU after an error on the GPU "
+            f"(first: {fallbacks[0].key}: {fallbacks[0].gpu_fallback}); their records say "
+            "measured_on cpu"
+        )
+    if update_baseline and gate != GateSpec():
+        notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")
+        gate = GateSpec()
     several = len(baselines) > 1
 
     def qualified(root: str, key: str) -> str:

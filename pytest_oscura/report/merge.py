@@ -397,7 +397,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from pytest_oscura.aggregate import GateSpec, format_summary, parse_gate
+    from pytest_oscura.aggregate import format_summary, parse_gate
     from pytest_oscura.finish import (
         baseline_line,
         summarize_batch,
@@ -419,13 +419,10 @@ def _merge(args: argparse.Namespace) -> int:
         requested = parse_gate(args.gate or first["gate"])
     except ValueError as exc:
         raise MergeRefused(f"--gate: {exc}") from None
-    notes = _notes(reports)
-    gate = requested
-    if args.update_baseline and gate != GateSpec():  # as the controller does in an update run
-        notes.append(f"gate {gate.text!r} not applied: this run updates the baseline")
-        gate = GateSpec()
     records = [record for report in reports for record in report.records]
-    summary = summarize_batch(records, baselines, method, gate, notes)
+    summary = summarize_batch(
+        records, baselines, method, requested, _notes(reports), update_baseline=args.update_baseline
+    )
     merged_from: list[MergedFrom] = [
         {"report": r.path, "shard": _shard_info(r) if r.sharded else None} for r in reports
     ]

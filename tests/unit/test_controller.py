@@ -52,9 +52,9 @@ def test_drift_is_judged_against_the_baseline_the_run_found(
     seen: list[Any] = []
     real = finish.summarize_batch
 
-    def spy(records: Any, baselines: Any, *args: Any) -> Any:
+    def spy(records: Any, baselines: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append(baselines["caps"].captures["a.npy::CH1"].measurements["mean"])
-        return real(records, baselines, *args)
+        return real(records, baselines, *args, **kwargs)
 
     monkeypatch.setattr(controller_module, "summarize_batch", spy)
     _controller(tmp_path).finish(stopped=None, whole_suite=False)
